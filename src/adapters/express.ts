@@ -1,0 +1,190 @@
+import type { SessionData } from 'express-session';
+import session from 'express-session';
+import { ErrorCodes, SessionPgsqlError } from '../errors.js';
+import type { SessionPgsqlOptions } from '../options.js';
+import type { ErrorCounters, ErrorLevel, SessionInfo, SessionState } from '../session-state.js';
+import { SessionPgsql } from '../store.js';
+
+type Callback<T = void> = (error?: unknown, value?: T) => void;
+
+/** What the adapter reads of a request: Express's `req.ip` honours `trust proxy`. */
+interface RequestLike {
+  ip?: string | undefined;
+  socket?: { remoteAddress?: string | undefined } | undefined;
+  session?: object | undefined;
+  sessionID?: string | undefined;
+  sessionStore?: unknown;
+}
+
+/** A session as stored: express-session's data, the cookie without its expiry (the row has it). */
+type StoredSession = { cookie?: { expires?: unknown; originalMaxAge?: number | null } } & Record<
+  string,
+  unknown
+>;
+
+/** Each request's SessionState, keyed by the session object express-session hands around. */
+const states = new WeakMap<object, SessionState>();
+
+/**
+ * An express-session store keeping sessions in PostgreSQL. Pass the options of
+ * {@link SessionPgsql}, or a `SessionPgsql` you built to share it with other adapters.
+ */
+export class PgsqlStore extends session.Store {
+  readonly core: SessionPgsql<StoredSession>;
+
+  constructor(options: SessionPgsqlOptions<StoredSession> | SessionPgsql<StoredSession> = {}) {
+    super();
+    this.core =
+      options instanceof SessionPgsql ? options : new SessionPgsql<StoredSession>(options);
+  }
+
+  override get(
+    sid: string,
+    callback: (error: unknown, session?: SessionData | null) => void,
+  ): void {
+    this.core.read(sid).then((loaded) => {
+      if (!loaded) return callback(null, null);
+      const data = loaded.data ?? { cookie: { originalMaxAge: null } };
+      // The row's expiry is the cookie's: only that one is stored, by the database's clock.
+      const remaining = loaded.state.remainingMillis();
+      if (data.cookie && data.cookie.originalMaxAge != null && remaining !== undefined) {
+        data.cookie.expires = new Date(Date.now() + remaining).toISOString();
+      }
+      states.set(data, loaded.state);
+      callback(null, data as unknown as SessionData);
+    }, callback);
+  }
+
+  /** express-session turns what `get` returned into a Session: carry the state over. */
+  override createSession(
+    req: Parameters<session.Store['createSession']>[0],
+    data: SessionData,
+  ): session.Session & SessionData {
+    const state = states.get(data);
+    const created = super.createSession(req, data);
+    if (state) states.set(created, state);
+    return created;
+  }
+
+  override set(sid: string, data: SessionData, callback?: Callback): void {
+    const stored: StoredSession = { ...data, cookie: withoutExpires(data.cookie) };
+    this.core.write(sid, stored, writeOptions(data)).then(
+      () => callback?.(),
+      (error: unknown) => callback?.(error),
+    );
+  }
+
+  override touch(sid: string, data: SessionData, callback?: Callback): void {
+    this.core.touch(sid, writeOptions(data)).then(
+      () => callback?.(),
+      (error: unknown) => callback?.(error),
+    );
+  }
+
+  override destroy(sid: string, callback?: Callback): void {
+    this.core.destroy(sid).then(
+      () => callback?.(),
+      (error: unknown) => callback?.(error),
+    );
+  }
+
+  /** Every live session, keyed by stored key (the SHA-256 digest of the id with `hashIds`). */
+  override all(
+    callback: (error: unknown, sessions?: Record<string, SessionData> | null) => void,
+  ): void {
+    this.core
+      .all()
+      .then(
+        (sessions) => callback(null, Object.fromEntries(sessions) as Record<string, SessionData>),
+        callback,
+      );
+  }
+
+  override length(callback: (error: unknown, length?: number) => void): void {
+    this.core.length().then((length) => callback(null, length), callback);
+  }
+
+  override clear(callback?: Callback): void {
+    this.core.clear().then(
+      () => callback?.(),
+      (error: unknown) => callback?.(error),
+    );
+  }
+
+  /** Stored keys of every live session (see `all`). */
+  ids(callback: (error: unknown, ids?: string[]) => void): void {
+    this.core.ids().then((ids) => callback(null, ids), callback);
+  }
+
+  /** Stops background work and closes the connections the store opened. */
+  close(): Promise<void> {
+    return this.core.close();
+  }
+}
+
+function withoutExpires(cookie: unknown): Record<string, unknown> {
+  const json = (cookie as { toJSON?: () => Record<string, unknown> } | undefined)?.toJSON?.() ?? {
+    ...(cookie as object),
+  };
+  const { expires: _expires, ...rest } = json;
+  return rest;
+}
+
+function writeOptions(data: SessionData): {
+  lifetimeSeconds: number | undefined;
+  address: string | undefined;
+  state: SessionState | undefined;
+} {
+  const expires = (data.cookie as { expires?: Date | string | null } | undefined)?.expires;
+  const req = (data as { req?: RequestLike }).req;
+  return {
+    lifetimeSeconds: expires ? (new Date(expires).getTime() - Date.now()) / 1000 : undefined,
+    address: req?.ip ?? req?.socket?.remoteAddress,
+    state: states.get(data),
+  };
+}
+
+function stateOf(req: RequestLike): SessionState {
+  const store = req.sessionStore;
+  if (!req.session || !(store instanceof PgsqlStore) || typeof req.sessionID !== 'string') {
+    throw new SessionPgsqlError(
+      ErrorCodes.NO_SESSION,
+      'this request has no session from a PgsqlStore (is express-session installed before this route?)',
+    );
+  }
+  let state = states.get(req.session);
+  if (!state) {
+    state = store.core.newState(req.sessionID);
+    states.set(req.session, state);
+  }
+  return state;
+}
+
+/** The session's row: id, server, accesses, counters, times and addresses (session_pgsql_info). */
+export function sessionInfo(req: RequestLike): SessionInfo {
+  return stateOf(req).info();
+}
+
+/** The free application field (session_pgsql_get_field). */
+export function getField(req: RequestLike): string | null {
+  return stateOf(req).getField();
+}
+
+/** Sets the free application field; it is written at the end of the request (session_pgsql_set_field). */
+export function setField(req: RequestLike, value: string | null): void {
+  stateOf(req).setField(value);
+}
+
+/** Raises the error, warning or notice counter, with an optional message (session_pgsql_add_error). */
+export function addError(req: RequestLike, level: ErrorLevel, message?: string): void {
+  stateOf(req).addError(level, message);
+}
+
+/** The error, warning and notice counters, and the last message when asked (session_pgsql_get_error). */
+export function getError(req: RequestLike, withMessage = false): ErrorCounters {
+  return stateOf(req).getError(withMessage);
+}
+
+export { ErrorCodes, SessionPgsqlError } from '../errors.js';
+export type { SessionPgsqlOptions } from '../options.js';
+export type { ErrorCounters, ErrorLevel, SessionInfo } from '../session-state.js';

@@ -1,0 +1,25 @@
+/** A named SQL statement; the name lets drivers prepare it once per connection. */
+export interface Statement {
+  readonly name: string;
+  readonly text: string;
+}
+
+export interface QueryResult<Row> {
+  readonly rows: Row[];
+  readonly rowCount: number;
+}
+
+/**
+ * What the store needs of a PostgreSQL connection, whatever drives it
+ * (a `pg` Pool, an embedded PGlite). Every method rejects with the driver's error.
+ */
+export interface Database {
+  /** Runs one statement with bound parameters. */
+  query<Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>>;
+  /** Runs a parameterless script of several statements in one round trip (DDL). */
+  exec(script: string): Promise<void>;
+  /** Drops every connection; the next query opens new ones. */
+  reset(): Promise<void>;
+  /** Releases every connection for good. */
+  close(): Promise<void>;
+}

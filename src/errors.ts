@@ -1,0 +1,76 @@
+/**
+ * Every failure the store reports is a {@link SessionPgsqlError} with a stable `code`.
+ * Codes are never reused; the README has the table with causes and fixes.
+ */
+export const ErrorCodes = {
+  /** An option failed validation at construction. */
+  INVALID_OPTION: 'SPG_INVALID_OPTION',
+  /** A session id does not match `idPattern`; it never reaches SQL. */
+  INVALID_SESSION_ID: 'SPG_INVALID_SESSION_ID',
+  /** The serialized session is larger than `maxSessionBytes`. */
+  SESSION_TOO_LARGE: 'SPG_SESSION_TOO_LARGE',
+  /** The serializer threw while turning a session into text. */
+  SERIALIZE_FAILED: 'SPG_SERIALIZE_FAILED',
+  /** The serializer threw while reading stored text; the row is left untouched. */
+  PARSE_FAILED: 'SPG_PARSE_FAILED',
+  /** No PostgreSQL server could be reached (refused, timed out, shut down). */
+  DB_UNREACHABLE: 'SPG_DB_UNREACHABLE',
+  /** PostgreSQL answered with an error (permission, constraint, syntax...). */
+  DB_QUERY_FAILED: 'SPG_DB_QUERY_FAILED',
+  /** The session table could not be found or created. */
+  TABLE_SETUP_FAILED: 'SPG_TABLE_SETUP_FAILED',
+  /** `addError` was given a level other than error, warning or notice. */
+  INVALID_ERROR_LEVEL: 'SPG_INVALID_ERROR_LEVEL',
+  /** A metadata helper was called on a request that has no session. */
+  NO_SESSION: 'SPG_NO_SESSION',
+  /** The store was used after `close()`. */
+  CLOSED: 'SPG_CLOSED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export class SessionPgsqlError extends Error {
+  override readonly name = 'SessionPgsqlError';
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** SQLSTATE classes that mean the connection, not the statement, failed. */
+const CONNECTION_SQLSTATE = /^(08|57P0[1-4]|53300)/;
+const CONNECTION_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EPIPE',
+  'EAI_AGAIN',
+]);
+
+/** Wraps a driver error into a coded error, keeping the original as `cause`. */
+export function databaseError(cause: unknown, action: string): SessionPgsqlError {
+  if (cause instanceof SessionPgsqlError) return cause;
+  const code = (cause as { code?: unknown } | null)?.code;
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !CONNECTION_SQLSTATE.test(code)) {
+    return new SessionPgsqlError(
+      ErrorCodes.DB_QUERY_FAILED,
+      `PostgreSQL refused to ${action}: ${message} (SQLSTATE ${code})`,
+      { cause },
+    );
+  }
+  const unreachable =
+    (typeof code === 'string' && (CONNECTION_ERRNO.has(code) || CONNECTION_SQLSTATE.test(code))) ||
+    /timeout|terminat|Connection|connect/i.test(message);
+  return new SessionPgsqlError(
+    unreachable ? ErrorCodes.DB_UNREACHABLE : ErrorCodes.DB_QUERY_FAILED,
+    unreachable
+      ? `cannot reach PostgreSQL to ${action}: ${message}`
+      : `PostgreSQL failed to ${action}: ${message}`,
+    { cause },
+  );
+}

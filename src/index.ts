@@ -1,0 +1,10 @@
+export type { Database, QueryResult, Statement } from './database/database.js';
+export type { PgPoolLike } from './database/pg-database.js';
+export { type ErrorCode, ErrorCodes, SessionPgsqlError } from './errors.js';
+export type { GcResult } from './garbage-collector.js';
+export type { SessionPgsqlOptions } from './options.js';
+export type { Serializer } from './serializers/json.js';
+export { jsonSerializer } from './serializers/json.js';
+export type { ServerStatus } from './server.js';
+export type { ErrorCounters, ErrorLevel, SessionInfo, SessionState } from './session-state.js';
+export { type LoadedSession, SessionPgsql, type StoreStatus, type WriteOptions } from './store.js';

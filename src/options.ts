@@ -1,0 +1,268 @@
+import type { PgPoolLike } from './database/pg-database.js';
+import { ErrorCodes, SessionPgsqlError } from './errors.js';
+import { jsonSerializer, type Serializer } from './serializers/json.js';
+import { parseTableName, type TableName } from './table-name.js';
+
+/** Options of the store. Names follow session_pgsql's php.ini directives. */
+export interface SessionPgsqlOptions<Data = unknown> {
+  /**
+   * Where sessions live: a libpq key=value string (`host=db dbname=app user=web`), a
+   * `postgres://` URL, or a `pg` Pool you already have (never ended by the store).
+   * Default: an embedded PostgreSQL (PGlite) in `embeddedDir`, for development.
+   */
+  db?: string | PgPoolLike;
+  /** The session table, optionally `schema.table`; quoted as an identifier. Default `php_session`. */
+  table?: string;
+  /** Create the table and its expiry index when missing. Default `true`. */
+  createTable?: boolean;
+  /**
+   * Seconds between garbage collections across the whole fleet sharing the table.
+   * `0` turns collection off (use `gc()` from cron); negative collects on every access.
+   * Default `3600`.
+   */
+  gcInterval?: number;
+  /** Rows deleted per statement when collecting. Default `1000`. */
+  gcBatchSize?: number;
+  /**
+   * Skip the write of a request that changed nothing, as long as the stored expiry is
+   * still fresh (see `touchAfterFraction`). Default `false`.
+   */
+  shortCircuit?: boolean;
+  /**
+   * With `shortCircuit`, the stored expiry is rewritten only once this part of the
+   * session's lifetime has passed since it was last written. Default `0.1`.
+   */
+  touchAfterFraction?: number;
+  /** On expiry keep the row's metadata (counter, created time, addresses) and drop only the data. Default `false`. */
+  keepExpired?: boolean;
+  /** Lifetime in seconds of a session whose cookie has no expiry. Default `1440` (PHP's gc_maxlifetime). */
+  ttl?: number;
+  /** How session data becomes text. Default JSON. */
+  serializer?: Serializer<Data>;
+  /** Stored in `sess_name`, as PHP stored `session.name`. Default `connect.sid`. */
+  name?: string;
+  /** Session ids that do not match are treated as absent and never reach SQL. Default `/^[A-Za-z0-9_,-]{16,256}$/`. */
+  idPattern?: RegExp;
+  /**
+   * Store a SHA-256 digest of the session id instead of the id, so that whoever reads
+   * the table cannot hijack sessions. Default `true`.
+   */
+  hashIds?: boolean;
+  /** Largest serialized session accepted, in bytes. Default `1048576` (1 MiB). */
+  maxSessionBytes?: number;
+  /** Folder of the embedded database used when `db` is not given. Default `.session-pgsql`. */
+  embeddedDir?: string;
+  /** Connections per server (ignored for a pool you pass). Default `10`. */
+  poolSize?: number;
+  /** Time allowed to open a connection, in milliseconds. Default `5000`. */
+  connectTimeoutMillis?: number;
+  /** Time allowed for one statement, in milliseconds. Default `10000`. */
+  queryTimeoutMillis?: number;
+  /** Use named prepared statements (one parse per connection). Default `true`. */
+  preparedStatements?: boolean;
+}
+
+export type DbOption =
+  | { kind: 'embedded'; dir: string }
+  | { kind: 'conninfo'; value: string }
+  | { kind: 'pool'; pool: PgPoolLike };
+
+/** Options after validation: complete, typed and frozen. */
+export interface ResolvedOptions<Data = unknown> {
+  readonly db: DbOption;
+  readonly table: TableName;
+  readonly createTable: boolean;
+  readonly gcIntervalSeconds: number;
+  readonly gcBatchSize: number;
+  readonly shortCircuit: boolean;
+  readonly touchAfterFraction: number;
+  readonly keepExpired: boolean;
+  readonly ttlSeconds: number;
+  readonly serializer: Serializer<Data>;
+  readonly name: string;
+  readonly idPattern: RegExp;
+  readonly hashIds: boolean;
+  readonly maxSessionBytes: number;
+  readonly poolSize: number;
+  readonly connectTimeoutMillis: number;
+  readonly queryTimeoutMillis: number;
+  readonly preparedStatements: boolean;
+}
+
+const KNOWN = new Set([
+  'db',
+  'table',
+  'createTable',
+  'gcInterval',
+  'gcBatchSize',
+  'shortCircuit',
+  'touchAfterFraction',
+  'keepExpired',
+  'ttl',
+  'serializer',
+  'name',
+  'idPattern',
+  'hashIds',
+  'maxSessionBytes',
+  'embeddedDir',
+  'poolSize',
+  'connectTimeoutMillis',
+  'queryTimeoutMillis',
+  'preparedStatements',
+]);
+
+function fail(option: string, expected: string, value: unknown): never {
+  const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  throw new SessionPgsqlError(
+    ErrorCodes.INVALID_OPTION,
+    `option "${option}" must be ${expected}, got ${shown}`,
+  );
+}
+
+function boolean(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  return typeof value === 'boolean' ? value : fail(option, 'a boolean', value);
+}
+
+function number(
+  option: string,
+  value: unknown,
+  fallback: number,
+  check: (n: number) => boolean,
+  expected: string,
+): number {
+  const n = value ?? fallback;
+  return typeof n === 'number' && Number.isFinite(n) && check(n)
+    ? n
+    : fail(option, expected, value);
+}
+
+function text(option: string, value: unknown, fallback: string): string {
+  const s = value ?? fallback;
+  return typeof s === 'string' && s.length > 0 && !s.includes('\0')
+    ? s
+    : fail(option, 'a non-empty string', value);
+}
+
+function isPool(value: unknown): value is PgPoolLike {
+  const pool = value as Partial<PgPoolLike> | null;
+  return (
+    typeof pool === 'object' &&
+    pool !== null &&
+    typeof pool.query === 'function' &&
+    typeof pool.end === 'function' &&
+    typeof pool.on === 'function'
+  );
+}
+
+function resolveDb(db: unknown, embeddedDir: unknown): DbOption {
+  if (db === undefined)
+    return { kind: 'embedded', dir: text('embeddedDir', embeddedDir, '.session-pgsql') };
+  if (typeof db === 'string' && db.trim().length > 0) return { kind: 'conninfo', value: db };
+  if (isPool(db)) return { kind: 'pool', pool: db };
+  return fail(
+    'db',
+    'a connection string, a postgres:// URL or a pg Pool',
+    typeof db === 'object' ? 'an object that is not a pool' : db,
+  );
+}
+
+function resolveSerializer<Data>(value: unknown): Serializer<Data> {
+  if (value === undefined) return jsonSerializer as Serializer<Data>;
+  const s = value as Partial<Serializer<Data>> | null;
+  if (
+    typeof s === 'object' &&
+    s !== null &&
+    typeof s.parse === 'function' &&
+    typeof s.stringify === 'function'
+  ) {
+    return s as Serializer<Data>;
+  }
+  return fail('serializer', 'an object with parse and stringify functions', value);
+}
+
+/** Validates the options once; every error names the option at fault. */
+export function resolveOptions<Data>(
+  options: SessionPgsqlOptions<Data> = {},
+): ResolvedOptions<Data> {
+  if (typeof options !== 'object' || options === null) fail('options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key))
+      fail(
+        key,
+        'one of the documented options (unknown option)',
+        (options as Record<string, unknown>)[key],
+      );
+  }
+  const idPattern = options.idPattern ?? /^[A-Za-z0-9_,-]{16,256}$/;
+  if (!(idPattern instanceof RegExp)) fail('idPattern', 'a RegExp', idPattern);
+  const integer = (n: number) => Number.isInteger(n);
+  return Object.freeze({
+    db: Object.freeze(resolveDb(options.db, options.embeddedDir)),
+    table: parseTableName(text('table', options.table, 'php_session')),
+    createTable: boolean('createTable', options.createTable, true),
+    gcIntervalSeconds: number(
+      'gcInterval',
+      options.gcInterval,
+      3600,
+      integer,
+      'an integer number of seconds',
+    ),
+    gcBatchSize: number(
+      'gcBatchSize',
+      options.gcBatchSize,
+      1000,
+      (n) => integer(n) && n > 0,
+      'a positive integer',
+    ),
+    shortCircuit: boolean('shortCircuit', options.shortCircuit, false),
+    touchAfterFraction: number(
+      'touchAfterFraction',
+      options.touchAfterFraction,
+      0.1,
+      (n) => n >= 0 && n < 1,
+      'a number from 0 up to (not including) 1',
+    ),
+    keepExpired: boolean('keepExpired', options.keepExpired, false),
+    ttlSeconds: number(
+      'ttl',
+      options.ttl,
+      1440,
+      (n) => integer(n) && n > 0,
+      'a positive integer number of seconds',
+    ),
+    serializer: resolveSerializer<Data>(options.serializer),
+    name: text('name', options.name, 'connect.sid'),
+    idPattern,
+    hashIds: boolean('hashIds', options.hashIds, true),
+    maxSessionBytes: number(
+      'maxSessionBytes',
+      options.maxSessionBytes,
+      1_048_576,
+      (n) => integer(n) && n > 0,
+      'a positive integer',
+    ),
+    poolSize: number(
+      'poolSize',
+      options.poolSize,
+      10,
+      (n) => integer(n) && n > 0,
+      'a positive integer',
+    ),
+    connectTimeoutMillis: number(
+      'connectTimeoutMillis',
+      options.connectTimeoutMillis,
+      5000,
+      (n) => integer(n) && n > 0,
+      'a positive integer',
+    ),
+    queryTimeoutMillis: number(
+      'queryTimeoutMillis',
+      options.queryTimeoutMillis,
+      10_000,
+      (n) => integer(n) && n > 0,
+      'a positive integer',
+    ),
+    preparedStatements: boolean('preparedStatements', options.preparedStatements, true),
+  });
+}

@@ -1,0 +1,115 @@
+import type { Database, QueryResult } from './database/database.js';
+import { databaseError } from './errors.js';
+import type { Statements } from './statements.js';
+import { ensureTable } from './table.js';
+import type { TableName } from './table-name.js';
+
+export interface ServerStatus {
+  /** Position in the `db` list, from 0. */
+  readonly index: number;
+  /** The connection, password hidden. */
+  readonly connection: string;
+  /** `true` after a statement succeeded, `false` after one failed to reach it, `null` before any. */
+  readonly up: boolean | null;
+  /** The last failure's message, if the last statement failed. */
+  readonly lastError: string | null;
+  /** Round-trip time of the last statement, in milliseconds. */
+  readonly latencyMillis: number | null;
+  /** Live (unexpired) sessions stored there; `null` when it could not be counted. */
+  readonly sessions: number | null;
+  /** Statements run there since start, by kind. */
+  readonly statements: Readonly<Record<string, number>>;
+}
+
+/** One PostgreSQL server: its connections, its table, its health and counters. */
+export class Server {
+  readonly index: number;
+  readonly connection: string;
+  readonly #database: Database;
+  readonly #statements: Statements;
+  readonly #table: TableName;
+  readonly #createTable: boolean;
+  #ready: Promise<void> | undefined;
+  #up: boolean | null = null;
+  #lastError: string | null = null;
+  #latencyMillis: number | null = null;
+  readonly #counts: Record<string, number> = {};
+
+  constructor(
+    index: number,
+    connection: string,
+    database: Database,
+    statements: Statements,
+    table: TableName,
+    createTable: boolean,
+  ) {
+    this.index = index;
+    this.connection = connection;
+    this.#database = database;
+    this.#statements = statements;
+    this.#table = table;
+    this.#createTable = createTable;
+  }
+
+  /** Runs a statement of the store's, once the table is known to exist. */
+  async run<Row>(
+    kind: keyof Statements,
+    values: readonly unknown[],
+    action: string,
+  ): Promise<QueryResult<Row>> {
+    const started = performance.now();
+    try {
+      this.#ready ??= ensureTable(
+        this.#database,
+        this.#statements,
+        this.#table,
+        this.#createTable,
+      ).catch((error: unknown) => {
+        this.#ready = undefined;
+        throw error;
+      });
+      await this.#ready;
+      const result = await this.#database.query<Row>(this.#statements[kind], values);
+      this.#counts[kind] = (this.#counts[kind] ?? 0) + 1;
+      this.#up = true;
+      this.#lastError = null;
+      this.#latencyMillis = performance.now() - started;
+      return result;
+    } catch (cause) {
+      const error = databaseError(cause, action);
+      this.#up = error.code === 'SPG_DB_UNREACHABLE' ? false : this.#up;
+      this.#lastError = error.message;
+      throw error;
+    }
+  }
+
+  async status(): Promise<ServerStatus> {
+    let sessions: number | null = null;
+    try {
+      const { rows } = await this.run<{ count: number }>('count', [], 'count sessions');
+      sessions = Number(rows[0]?.count ?? 0);
+    } catch {
+      // reported through up and lastError
+    }
+    return Object.freeze({
+      index: this.index,
+      connection: this.connection,
+      up: this.#up,
+      lastError: this.#lastError,
+      latencyMillis:
+        this.#latencyMillis === null ? null : Math.round(this.#latencyMillis * 100) / 100,
+      sessions,
+      statements: Object.freeze({ ...this.#counts }),
+    });
+  }
+
+  async reset(): Promise<void> {
+    this.#ready = undefined;
+    this.#up = null;
+    await this.#database.reset();
+  }
+
+  close(): Promise<void> {
+    return this.#database.close();
+  }
+}

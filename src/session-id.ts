@@ -1,0 +1,21 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Turns a session id from a cookie into the key stored in `sess_id`, or `undefined`
+ * when the id is malformed, so that a hostile id never reaches SQL.
+ */
+export class SessionIds {
+  readonly #pattern: RegExp;
+  readonly #hash: boolean;
+
+  constructor(pattern: RegExp, hash: boolean) {
+    this.#pattern = new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, ''));
+    this.#hash = hash;
+  }
+
+  /** The stored key of a valid id; `undefined` for anything else. */
+  key(id: unknown): string | undefined {
+    if (typeof id !== 'string' || id.length > 1024 || !this.#pattern.test(id)) return undefined;
+    return this.#hash ? createHash('sha256').update(id).digest('base64url') : id;
+  }
+}

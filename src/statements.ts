@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import type { Statement } from './database/database.js';
+import type { TableName } from './table-name.js';
+
+/** The row that marks the last garbage collection; never a valid session key. */
+export const GC_MARKER_ID = '!gc';
+
+/** The database's clock in Unix seconds: every expiry decision uses it. */
+const NOW = 'floor(extract(epoch from now()))::bigint';
+
+export const SESSION_COLUMNS = `sess_name, sess_created, sess_modified, sess_expire, sess_addr_created,
+  sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom`;
+
+export interface Statements {
+  readonly read: Statement;
+  readonly write: Statement;
+  readonly update: Statement;
+  readonly touch: Statement;
+  readonly destroy: Statement;
+  readonly count: Statement;
+  readonly list: Statement;
+  readonly clear: Statement;
+  readonly gcClaim: Statement;
+  readonly gcDelete: Statement;
+  readonly tableExists: Statement;
+}
+
+function statement(kind: string, text: string): Statement {
+  const digest = createHash('sha1').update(text).digest('hex').slice(0, 10);
+  return Object.freeze({ name: `session_pgsql_${kind}_${digest}`, text });
+}
+
+/** Every statement the store runs, built once per table; values are always bound. */
+export function buildStatements(table: TableName, keepExpired: boolean): Statements {
+  const t = table.quoted;
+  const live = `sess_expire >= ${NOW} AND sess_id <> '${GC_MARKER_ID}'`;
+  // A row that had expired when written again starts a new session, unless keepExpired.
+  const restart = keepExpired ? 'false' : 's.sess_expire < excluded.sess_modified';
+  const counter = (column: string) =>
+    `${column} = CASE WHEN ${restart} THEN excluded.${column} ELSE coalesce(s.${column}, 0) + excluded.${column} END`;
+  return Object.freeze({
+    read: statement(
+      'read',
+      `SELECT CASE WHEN sess_expire >= n.t THEN sess_data END AS sess_data, sess_expire < n.t AS expired,
+  ${SESSION_COLUMNS}, n.t AS now
+FROM ${t}, (SELECT ${NOW} AS t) n WHERE sess_id = $1`,
+    ),
+    // A new session, or one that was not read. $1 key, $2 name, $3 data, $4 lifetime s,
+    // $5 address, $6-$8 error/warning/notice added, $9 message (null keeps), $10 custom set?, $11 custom
+    write: statement(
+      'write',
+      `INSERT INTO ${t} AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
+  sess_addr_created, sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom)
+SELECT $1::text, $2::text, $3::text, n.t, n.t, n.t + $4::bigint, $5::text, $5::text, 1, $6::int, $7::int, $8::int, $9::text, $11::text
+FROM (SELECT ${NOW} AS t) n
+ON CONFLICT (sess_id) DO UPDATE SET
+  sess_name = excluded.sess_name,
+  sess_data = excluded.sess_data,
+  sess_modified = excluded.sess_modified,
+  sess_expire = excluded.sess_expire,
+  sess_addr_modified = excluded.sess_addr_modified,
+  sess_created = CASE WHEN ${restart} THEN excluded.sess_created ELSE s.sess_created END,
+  sess_addr_created = CASE WHEN ${restart} THEN excluded.sess_addr_created ELSE s.sess_addr_created END,
+  sess_counter = CASE WHEN ${restart} THEN 1 ELSE coalesce(s.sess_counter, 0) + 1 END,
+  ${counter('sess_error')},
+  ${counter('sess_warning')},
+  ${counter('sess_notice')},
+  sess_err_message = CASE WHEN ${restart} THEN excluded.sess_err_message
+    ELSE coalesce(excluded.sess_err_message, s.sess_err_message) END,
+  sess_custom = CASE WHEN ${restart} OR $10::boolean THEN excluded.sess_custom ELSE s.sess_custom END
+RETURNING ${SESSION_COLUMNS}`,
+    ),
+    // A session read by this request: updated only if it still holds what was read
+    // ($12, md5 of it). No row back: it was changed or destroyed meanwhile.
+    update: statement(
+      'update',
+      `UPDATE ${t} AS s SET sess_name = $2::text, sess_data = $3::text, sess_modified = ${NOW},
+  sess_expire = ${NOW} + $4::bigint, sess_addr_modified = coalesce($5::text, s.sess_addr_modified),
+  sess_counter = coalesce(s.sess_counter, 0) + 1, sess_error = coalesce(s.sess_error, 0) + $6::int,
+  sess_warning = coalesce(s.sess_warning, 0) + $7::int, sess_notice = coalesce(s.sess_notice, 0) + $8::int,
+  sess_err_message = coalesce($9::text, s.sess_err_message),
+  sess_custom = CASE WHEN $10::boolean THEN $11::text ELSE s.sess_custom END
+WHERE sess_id = $1 AND md5(sess_data) = $12::text
+RETURNING ${SESSION_COLUMNS}`,
+    ),
+    // $1 key, $2 lifetime s, $3 skip while the stored expiry is within this many seconds, $4 address
+    touch: statement(
+      'touch',
+      `UPDATE ${t} SET sess_expire = ${NOW} + $2::bigint, sess_modified = ${NOW},
+  sess_counter = coalesce(sess_counter, 0) + 1, sess_addr_modified = coalesce($4::text, sess_addr_modified)
+WHERE sess_id = $1 AND sess_expire >= ${NOW} AND ($3::bigint = 0 OR sess_expire < ${NOW} + $2::bigint - $3::bigint)`,
+    ),
+    destroy: statement('destroy', `DELETE FROM ${t} WHERE sess_id = $1`),
+    count: statement('count', `SELECT count(*)::int AS count FROM ${t} WHERE ${live}`),
+    list: statement('list', `SELECT sess_id, sess_data FROM ${t} WHERE ${live} ORDER BY sess_id`),
+    clear: statement('clear', `DELETE FROM ${t} WHERE sess_id <> '${GC_MARKER_ID}'`),
+    // Claims the collection for the whole fleet: only one caller per interval gets a row back.
+    gcClaim: statement(
+      'gc_claim',
+      `INSERT INTO ${t} AS s (sess_id, sess_name, sess_created, sess_modified, sess_expire,
+  sess_counter, sess_error, sess_warning, sess_notice)
+SELECT '${GC_MARKER_ID}', 'session-pgsql garbage collection', n.t, n.t, n.t + $1::bigint, 1, 0, 0, 0
+FROM (SELECT ${NOW} AS t) n
+ON CONFLICT (sess_id) DO UPDATE SET sess_modified = excluded.sess_modified,
+  sess_expire = excluded.sess_expire, sess_counter = coalesce(s.sess_counter, 0) + 1
+WHERE s.sess_modified <= excluded.sess_modified - $1::bigint
+RETURNING sess_counter`,
+    ),
+    // Deletes at most $1 expired rows; rows locked by a request are left for the next batch.
+    gcDelete: statement(
+      'gc_delete',
+      `DELETE FROM ${t} WHERE sess_id IN (SELECT sess_id FROM ${t}
+  WHERE sess_expire < ${NOW} AND sess_id <> '${GC_MARKER_ID}' LIMIT $1::int FOR UPDATE SKIP LOCKED)`,
+    ),
+    tableExists: statement('table_exists', 'SELECT to_regclass($1::text) IS NOT NULL AS exists'),
+  });
+}

@@ -1,0 +1,400 @@
+import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { redact, toPoolConfig } from './conninfo.js';
+import type { Database } from './database/database.js';
+import { PgDatabase } from './database/pg-database.js';
+import { PgliteDatabase } from './database/pglite-database.js';
+import { ErrorCodes, SessionPgsqlError } from './errors.js';
+import { GarbageCollector, type GcResult } from './garbage-collector.js';
+import { mergeSessions } from './merge.js';
+import { type ResolvedOptions, resolveOptions, type SessionPgsqlOptions } from './options.js';
+import { Server, type ServerStatus } from './server.js';
+import { ServerRouter } from './server-router.js';
+import { SessionIds } from './session-id.js';
+import { type MetadataRow, SessionState, type Snapshot } from './session-state.js';
+import { buildStatements } from './statements.js';
+
+export interface LoadedSession<Data> {
+  /** The session's data; `undefined` when the row had expired and `keepExpired` kept its metadata. */
+  readonly data: Data | undefined;
+  /** Metadata and pending changes for this request; pass it back to `write` and `touch`. */
+  readonly state: SessionState;
+}
+
+export interface WriteOptions {
+  /** Seconds from now (by the database's clock) until the session expires. Default: the `ttl` option. */
+  readonly lifetimeSeconds?: number | undefined;
+  /** The client's address, stored as the creating or modifying address. */
+  readonly address?: string | undefined;
+  /** What `read` returned for this request: enables the short circuit and keeps concurrent changes. */
+  readonly state?: SessionState | undefined;
+}
+
+export interface StoreStatus {
+  readonly servers: readonly ServerStatus[];
+  readonly serverCount: number;
+  readonly failoverMode: boolean;
+  readonly shortCircuit: boolean;
+  readonly keepExpired: boolean;
+  readonly gcIntervalSeconds: number;
+  readonly embedded: boolean;
+  readonly table: string;
+}
+
+export interface SessionPgsqlEvents {
+  gc: [GcResult];
+}
+
+type Row = MetadataRow & { sess_data: string | null; expired: boolean; now: number | string };
+
+/** Attempts at merging with a concurrent writer before the last write simply wins. */
+const MAX_MERGE_ATTEMPTS = 5;
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+
+/**
+ * The framework-free store: sessions in PostgreSQL with session_pgsql's semantics.
+ * Adapters (express, ...) only translate their framework's calls into these.
+ */
+export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvents> {
+  readonly options: ResolvedOptions<Data>;
+  readonly #router: ServerRouter;
+  readonly #ids: SessionIds;
+  readonly #gc: GarbageCollector;
+  #closed = false;
+  #warnedEmbedded = false;
+
+  constructor(options: SessionPgsqlOptions<Data> = {}) {
+    super();
+    this.options = resolveOptions(options);
+    const o = this.options;
+    const statements = buildStatements(o.table, o.keepExpired);
+    const { database, connection } = openDatabase(o);
+    this.#router = new ServerRouter([
+      new Server(0, connection, database, statements, o.table, o.createTable),
+    ]);
+    this.#ids = new SessionIds(o.idPattern, o.hashIds);
+    this.#gc = new GarbageCollector(this.#router.servers, {
+      intervalSeconds: o.gcIntervalSeconds,
+      batchSize: o.gcBatchSize,
+      onCollected: (result) => this.emit('gc', result),
+      onFailed: (error) =>
+        process.emitWarning(`garbage collection failed: ${(error as Error).message}`, {
+          code: 'SPG_GC_FAILED',
+        }),
+    });
+  }
+
+  /** Reads a session. Resolves `undefined` for a missing, expired or malformed id; rejects on database failure. */
+  async read(id: string): Promise<LoadedSession<Data> | undefined> {
+    const key = this.#access(id);
+    if (key === undefined) return undefined;
+    const server = this.#router.serverFor(key);
+    const { rows } = await server.run<Row>('read', [key], 'read a session');
+    const row = rows[0];
+    if (!row || (row.expired && !this.options.keepExpired)) return undefined;
+    const snapshot = snapshotOf(row.sess_data, row, row.now, row.expired);
+    const state = new SessionState(id, server, row, snapshot);
+    const data = row.sess_data === null ? undefined : this.#parse(row.sess_data);
+    return { data, state };
+  }
+
+  /** A state for a session that has not been read (a new one), to hold metadata changes. */
+  newState(id: string): SessionState {
+    return new SessionState(id, this.#router.serverFor(this.#ids.key(id) ?? ''));
+  }
+
+  /**
+   * Writes a session. Resolves `false` when the short circuit skipped a write that would
+   * change nothing. Changes made meanwhile by another request to other top-level keys are kept.
+   */
+  async write(id: string, data: Data, options: WriteOptions = {}): Promise<boolean> {
+    const key = this.#access(id, true);
+    const raw = this.#stringify(data);
+    const state = options.state;
+    const lifetime = this.#lifetime(options.lifetimeSeconds);
+    if (this.#canSkip(state, lifetime) && raw === state?.snapshot?.raw) return false;
+    await this.#write(key, id, raw, data, lifetime, options);
+    return true;
+  }
+
+  /**
+   * Extends a session's expiry. With the short circuit it costs nothing while the stored
+   * expiry is fresh. Pending metadata changes turn it into a full write.
+   */
+  async touch(id: string, options: WriteOptions = {}): Promise<boolean> {
+    const key = this.#access(id, true);
+    const state = options.state;
+    const lifetime = this.#lifetime(options.lifetimeSeconds);
+    const raw = state?.snapshot?.raw;
+    if (state?.dirty && typeof raw === 'string') {
+      await this.#write(key, id, raw, undefined, lifetime, options);
+      return true;
+    }
+    if (this.#canSkip(state, lifetime)) return false;
+    const window = this.options.shortCircuit
+      ? Math.floor(lifetime * this.options.touchAfterFraction)
+      : 0;
+    const server = this.#router.serverFor(key);
+    const { rowCount } = await server.run(
+      'touch',
+      [key, lifetime, window, options.address ?? null],
+      'touch a session',
+    );
+    return rowCount > 0;
+  }
+
+  /** Deletes a session. A malformed id is ignored. */
+  async destroy(id: string): Promise<void> {
+    const key = this.#access(id);
+    if (key === undefined) return;
+    await this.#router.serverFor(key).run('destroy', [key], 'destroy a session');
+  }
+
+  /** Deletes every expired session on every server now (for cron); resolves the number deleted. */
+  gc(): Promise<number> {
+    this.#access(undefined);
+    return this.#gc.collect();
+  }
+
+  /** Number of live sessions. */
+  async length(): Promise<number> {
+    this.#access(undefined);
+    let total = 0;
+    for (const server of this.#router.servers) {
+      const { rows } = await server.run<{ count: number }>('count', [], 'count sessions');
+      total += Number(rows[0]?.count ?? 0);
+    }
+    return total;
+  }
+
+  /**
+   * Every live session, keyed by its stored key: the id itself, or its SHA-256 digest
+   * with `hashIds` (the ids are then not recoverable, by design).
+   */
+  async all(): Promise<Map<string, Data>> {
+    this.#access(undefined);
+    const sessions = new Map<string, Data>();
+    for (const server of this.#router.servers) {
+      const { rows } = await server.run<{ sess_id: string; sess_data: string | null }>(
+        'list',
+        [],
+        'list sessions',
+      );
+      for (const row of rows)
+        if (row.sess_data !== null) sessions.set(row.sess_id, this.#parse(row.sess_data));
+    }
+    return sessions;
+  }
+
+  /** Stored keys of every live session (see `all`). */
+  async ids(): Promise<string[]> {
+    return [...(await this.all()).keys()];
+  }
+
+  /** Deletes every session. */
+  async clear(): Promise<void> {
+    this.#access(undefined);
+    for (const server of this.#router.servers) await server.run('clear', [], 'clear sessions');
+  }
+
+  /** Servers, their health and the settings that shape behaviour, as session_pgsql_status() did. */
+  async status(): Promise<StoreStatus> {
+    const o = this.options;
+    return Object.freeze({
+      servers: Object.freeze(await Promise.all(this.#router.servers.map((s) => s.status()))),
+      serverCount: this.#router.servers.length,
+      failoverMode: false,
+      shortCircuit: o.shortCircuit,
+      keepExpired: o.keepExpired,
+      gcIntervalSeconds: o.gcIntervalSeconds,
+      embedded: o.db.kind === 'embedded',
+      table: o.table.display,
+    });
+  }
+
+  /** Reconnects every server (pools the store opened are replaced). */
+  async reset(): Promise<void> {
+    this.#access(undefined);
+    await Promise.all(this.#router.servers.map((s) => s.reset()));
+  }
+
+  /** Stops garbage collection and closes the connections the store opened. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#gc.stop();
+    await Promise.all(this.#router.servers.map((s) => s.close()));
+  }
+
+  /** Checks the store is open, starts background work, and returns the id's stored key. */
+  #access(id: string | undefined, required: true): string;
+  #access(id: string | undefined, required?: boolean): string | undefined;
+  #access(id: string | undefined, required = false): string | undefined {
+    if (this.#closed) throw new SessionPgsqlError(ErrorCodes.CLOSED, 'the session store is closed');
+    if (this.options.db.kind === 'embedded' && !this.#warnedEmbedded) {
+      this.#warnedEmbedded = true;
+      process.emitWarning(
+        `no "db" option: sessions are kept in the embedded PostgreSQL in ${this.options.db.dir}. This is for development only.`,
+        { code: 'SPG_EMBEDDED_DATABASE' },
+      );
+    }
+    this.#gc.onAccess();
+    if (id === undefined) return undefined;
+    const key = this.#ids.key(id);
+    if (key === undefined && required) {
+      throw new SessionPgsqlError(
+        ErrorCodes.INVALID_SESSION_ID,
+        'invalid session id: it does not match idPattern',
+      );
+    }
+    return key;
+  }
+
+  #lifetime(seconds: number | undefined): number {
+    if (seconds === undefined || !Number.isFinite(seconds)) return this.options.ttlSeconds;
+    return Math.max(1, Math.ceil(seconds));
+  }
+
+  /** The short circuit: nothing changed and the stored expiry is still within the window. */
+  #canSkip(state: SessionState | undefined, lifetime: number): boolean {
+    const snapshot = state?.snapshot;
+    if (!this.options.shortCircuit || !state || !snapshot || snapshot.expired || state.dirty)
+      return false;
+    const dbNow = snapshot.dbNowSeconds + (performance.now() - snapshot.readAtMillis) / 1000;
+    return snapshot.expireSeconds >= dbNow + lifetime - lifetime * this.options.touchAfterFraction;
+  }
+
+  async #write(
+    key: string,
+    id: string,
+    raw: string,
+    data: Data | undefined,
+    lifetime: number,
+    options: WriteOptions,
+  ): Promise<void> {
+    const server = this.#router.serverFor(key);
+    const state = options.state ?? new SessionState(id, server);
+    const base = state.snapshot?.expired === false ? state.snapshot.raw : null;
+    let expected = base === null ? null : md5(base);
+    let text = raw;
+    for (let attempt = 1; ; attempt++) {
+      const c = state.changes;
+      const values = [
+        key,
+        this.options.name,
+        text,
+        lifetime,
+        options.address ?? null,
+        c.error,
+        c.warning,
+        c.notice,
+        c.message,
+        c.customSet,
+        c.custom,
+      ];
+      const { rows } =
+        expected === null
+          ? await server.run<MetadataRow>('write', values, 'write a session')
+          : await server.run<MetadataRow>('update', [...values, expected], 'write a session');
+      const row = rows[0];
+      if (row) {
+        state.written(row, snapshotOf(text, row, row.sess_modified ?? 0, false));
+        return;
+      }
+      // The row no longer holds what this request read. Destroyed meanwhile (a logout):
+      // it stays destroyed. Changed by another request: merge our changes into theirs.
+      const current = (await server.run<Row>('read', [key], 'read a session changed concurrently'))
+        .rows[0];
+      if (!current) return;
+      const theirs = current.sess_data;
+      if (current.expired || theirs === null || base === null || attempt >= MAX_MERGE_ATTEMPTS) {
+        expected = null; // expired meanwhile, or too much contention: the last write wins
+        continue;
+      }
+      expected = md5(theirs);
+      if (data === undefined) {
+        text = theirs; // a metadata-only write keeps the data the other request stored
+        continue;
+      }
+      text = this.#stringify(mergeSessions(this.#parse(base), data, this.#parse(theirs)) as Data);
+    }
+  }
+
+  #stringify(data: Data): string {
+    let text: string;
+    try {
+      text = this.options.serializer.stringify(data);
+    } catch (cause) {
+      throw new SessionPgsqlError(
+        ErrorCodes.SERIALIZE_FAILED,
+        `the serializer could not write the session: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+    if (typeof text !== 'string') {
+      throw new SessionPgsqlError(
+        ErrorCodes.SERIALIZE_FAILED,
+        'the serializer did not return a string',
+      );
+    }
+    const bytes = Buffer.byteLength(text);
+    if (bytes > this.options.maxSessionBytes) {
+      throw new SessionPgsqlError(
+        ErrorCodes.SESSION_TOO_LARGE,
+        `the session is ${bytes} bytes, over maxSessionBytes (${this.options.maxSessionBytes})`,
+      );
+    }
+    return text;
+  }
+
+  #parse(text: string): Data {
+    try {
+      return this.options.serializer.parse(text);
+    } catch (cause) {
+      throw new SessionPgsqlError(
+        ErrorCodes.PARSE_FAILED,
+        `the serializer could not read a stored session: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
+}
+
+function snapshotOf(
+  raw: string | null,
+  row: MetadataRow,
+  dbNow: number | string,
+  expired: boolean,
+): Snapshot {
+  return Object.freeze({
+    raw,
+    expired,
+    expireSeconds: Number(row.sess_expire ?? 0),
+    dbNowSeconds: Number(dbNow),
+    readAtMillis: performance.now(),
+  });
+}
+
+function openDatabase(o: ResolvedOptions<unknown>): { database: Database; connection: string } {
+  switch (o.db.kind) {
+    case 'embedded':
+      return { database: new PgliteDatabase(o.db.dir), connection: `embedded:${o.db.dir}` };
+    case 'pool':
+      return {
+        database: PgDatabase.wrap(o.db.pool, o.preparedStatements),
+        connection: 'pg Pool (given)',
+      };
+    case 'conninfo':
+      return {
+        database: PgDatabase.open({
+          config: toPoolConfig(o.db.value),
+          poolSize: o.poolSize,
+          connectTimeoutMillis: o.connectTimeoutMillis,
+          queryTimeoutMillis: o.queryTimeoutMillis,
+          preparedStatements: o.preparedStatements,
+        }),
+        connection: redact(o.db.value),
+      };
+  }
+}

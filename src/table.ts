@@ -1,0 +1,76 @@
+import type { Database } from './database/database.js';
+import { databaseError, ErrorCodes, SessionPgsqlError } from './errors.js';
+import type { Statements } from './statements.js';
+import { quoteIdentifier, type TableName } from './table-name.js';
+
+/**
+ * The table of session_pgsql with 64-bit times. A table that session_pgsql created
+ * (integer times) works as is: the store's SQL is valid for both.
+ */
+export function createTableScript(table: TableName): string {
+  const index = quoteIdentifier(`${table.name.slice(0, 50)}_expire_idx`);
+  // One simple query runs as one implicit transaction (rolled back whole on error),
+  // serialized by an advisory lock held until it ends, so that several processes
+  // starting at once on an empty database do not collide.
+  return `SELECT pg_advisory_xact_lock(${lockKey(table.quoted)});
+CREATE TABLE IF NOT EXISTS ${table.quoted} (
+  sess_id            text PRIMARY KEY,
+  sess_name          text,
+  sess_data          text,
+  sess_created       bigint,
+  sess_modified      bigint,
+  sess_expire        bigint,
+  sess_addr_created  text,
+  sess_addr_modified text,
+  sess_counter       integer,
+  sess_error         integer,
+  sess_warning       integer,
+  sess_notice        integer,
+  sess_err_message   text,
+  sess_custom        text
+);
+CREATE INDEX IF NOT EXISTS ${index} ON ${table.quoted} (sess_expire);`;
+}
+
+/** A stable 31-bit key for the advisory lock that serializes creation of one table. */
+function lockKey(name: string): number {
+  let hash = 0x5e55;
+  for (const char of name) hash = (Math.imul(hash, 31) + (char.codePointAt(0) ?? 0)) | 0;
+  return hash & 0x7fffffff;
+}
+
+/**
+ * Makes sure the table exists: looks it up in the catalog and, when missing and
+ * `createTable` is on, creates it. A role that only has SELECT, INSERT, UPDATE and
+ * DELETE on an existing table never runs DDL.
+ */
+export async function ensureTable(
+  database: Database,
+  statements: Statements,
+  table: TableName,
+  createTable: boolean,
+): Promise<void> {
+  let exists: boolean;
+  try {
+    const { rows } = await database.query<{ exists: boolean }>(statements.tableExists, [
+      table.quoted,
+    ]);
+    exists = rows[0]?.exists === true;
+  } catch (cause) {
+    throw databaseError(cause, `look up the session table ${table.display}`);
+  }
+  if (exists) return;
+  if (!createTable) {
+    throw new SessionPgsqlError(
+      ErrorCodes.TABLE_SETUP_FAILED,
+      `the session table ${table.display} does not exist and createTable is false`,
+    );
+  }
+  try {
+    await database.exec(createTableScript(table));
+  } catch (cause) {
+    const wrapped = databaseError(cause, `create the session table ${table.display}`);
+    if (wrapped.code === ErrorCodes.DB_UNREACHABLE) throw wrapped;
+    throw new SessionPgsqlError(ErrorCodes.TABLE_SETUP_FAILED, wrapped.message, { cause });
+  }
+}
