@@ -60,6 +60,19 @@ export interface SessionPgsqlOptions<Data = unknown> {
   queryTimeoutMillis?: number;
   /** Use named prepared statements (one parse per connection). Default `true`. */
   preparedStatements?: boolean;
+  /**
+   * Keep recently read sessions in this process, kept coherent across processes with
+   * LISTEN/NOTIFY: another process's write or destroy drops the entry. While the listening
+   * connection is down the cache is off. Default `false`.
+   */
+  cache?: boolean;
+  /** Sessions kept by the cache, least recently used dropped first. Default `10000`. */
+  cacheMaxEntries?: number;
+  /**
+   * Connection string for the LISTEN connection, when `db` goes through a transaction
+   * pooler (PgBouncer) that cannot LISTEN. Default: the same server as `db`.
+   */
+  cacheListenDb?: string;
 }
 
 export type DbOption =
@@ -87,29 +100,36 @@ export interface ResolvedOptions<Data = unknown> {
   readonly connectTimeoutMillis: number;
   readonly queryTimeoutMillis: number;
   readonly preparedStatements: boolean;
+  readonly cache: boolean;
+  readonly cacheMaxEntries: number;
+  readonly cacheListenDb: string | undefined;
 }
 
-const KNOWN = new Set([
-  'db',
-  'table',
-  'createTable',
-  'gcInterval',
-  'gcBatchSize',
-  'shortCircuit',
-  'touchAfterFraction',
-  'keepExpired',
-  'ttl',
-  'serializer',
-  'name',
-  'idPattern',
-  'hashIds',
-  'maxSessionBytes',
-  'embeddedDir',
-  'poolSize',
-  'connectTimeoutMillis',
-  'queryTimeoutMillis',
-  'preparedStatements',
-]);
+/** Every option's name: the compiler checks this list against the interface. */
+const KNOWN: Readonly<Record<keyof SessionPgsqlOptions, true>> = {
+  db: true,
+  table: true,
+  createTable: true,
+  gcInterval: true,
+  gcBatchSize: true,
+  shortCircuit: true,
+  touchAfterFraction: true,
+  keepExpired: true,
+  ttl: true,
+  serializer: true,
+  name: true,
+  idPattern: true,
+  hashIds: true,
+  maxSessionBytes: true,
+  embeddedDir: true,
+  poolSize: true,
+  connectTimeoutMillis: true,
+  queryTimeoutMillis: true,
+  preparedStatements: true,
+  cache: true,
+  cacheMaxEntries: true,
+  cacheListenDb: true,
+};
 
 function fail(option: string, expected: string, value: unknown): never {
   const shown = typeof value === 'string' ? JSON.stringify(value) : String(value);
@@ -131,14 +151,14 @@ function number(
   check: (n: number) => boolean,
   expected: string,
 ): number {
-  const n = value ?? fallback;
+  const n = value === undefined ? fallback : value;
   return typeof n === 'number' && Number.isFinite(n) && check(n)
     ? n
     : fail(option, expected, value);
 }
 
 function text(option: string, value: unknown, fallback: string): string {
-  const s = value ?? fallback;
+  const s = value === undefined ? fallback : value;
   return typeof s === 'string' && s.length > 0 && !s.includes('\0')
     ? s
     : fail(option, 'a non-empty string', value);
@@ -187,7 +207,7 @@ export function resolveOptions<Data>(
 ): ResolvedOptions<Data> {
   if (typeof options !== 'object' || options === null) fail('options', 'an object', options);
   for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key))
+    if (!Object.hasOwn(KNOWN, key))
       fail(
         key,
         'one of the documented options (unknown option)',
@@ -264,5 +284,17 @@ export function resolveOptions<Data>(
       'a positive integer',
     ),
     preparedStatements: boolean('preparedStatements', options.preparedStatements, true),
+    cache: boolean('cache', options.cache, false),
+    cacheMaxEntries: number(
+      'cacheMaxEntries',
+      options.cacheMaxEntries,
+      10_000,
+      (n) => integer(n) && n > 0,
+      'a positive integer',
+    ),
+    cacheListenDb:
+      options.cacheListenDb === undefined
+        ? undefined
+        : text('cacheListenDb', options.cacheListenDb, ''),
   });
 }

@@ -1,3 +1,5 @@
+import { InvalidationListener, type ListenConnection } from './cache/invalidation-listener.js';
+import { SessionCache } from './cache/session-cache.js';
 import type { Database, QueryResult } from './database/database.js';
 import { databaseError } from './errors.js';
 import type { Statements } from './statements.js';
@@ -19,6 +21,26 @@ export interface ServerStatus {
   readonly sessions: number | null;
   /** Statements run there since start, by kind. */
   readonly statements: Readonly<Record<string, number>>;
+  /** The cache of this server's sessions, when the `cache` option is on. */
+  readonly cache: { readonly enabled: boolean; readonly entries: number } | null;
+}
+
+export interface ServerCacheSettings {
+  readonly maxEntries: number;
+  readonly channel: string;
+  readonly instanceId: string;
+  /** A dedicated connection for LISTEN; `undefined` for an in-process database. */
+  readonly listen: (() => Promise<ListenConnection>) | undefined;
+}
+
+export interface ServerSettings {
+  readonly index: number;
+  readonly connection: string;
+  readonly database: Database;
+  readonly statements: Statements;
+  readonly table: TableName;
+  readonly createTable: boolean;
+  readonly cache: ServerCacheSettings | undefined;
 }
 
 /** One PostgreSQL server: its connections, its table, its health and counters. */
@@ -35,20 +57,29 @@ export class Server {
   #latencyMillis: number | null = null;
   readonly #counts: Record<string, number> = {};
 
-  constructor(
-    index: number,
-    connection: string,
-    database: Database,
-    statements: Statements,
-    table: TableName,
-    createTable: boolean,
-  ) {
-    this.index = index;
-    this.connection = connection;
-    this.#database = database;
-    this.#statements = statements;
-    this.#table = table;
-    this.#createTable = createTable;
+  /** Recently read sessions, when the cache is on. */
+  readonly cache: SessionCache | undefined;
+  readonly #listener: InvalidationListener | undefined;
+
+  constructor(settings: ServerSettings) {
+    this.index = settings.index;
+    this.connection = settings.connection;
+    this.#database = settings.database;
+    this.#statements = settings.statements;
+    this.#table = settings.table;
+    this.#createTable = settings.createTable;
+    const cache = settings.cache;
+    if (!cache) return;
+    this.cache = new SessionCache(cache.maxEntries);
+    if (cache.listen) {
+      this.#listener = new InvalidationListener(this.cache, {
+        channel: cache.channel,
+        instanceId: cache.instanceId,
+        connect: cache.listen,
+      });
+    } else {
+      this.cache.enabled = true; // an in-process database: no other process can change it
+    }
   }
 
   /** Runs a statement of the store's, once the table is known to exist. */
@@ -58,6 +89,7 @@ export class Server {
     action: string,
   ): Promise<QueryResult<Row>> {
     const started = performance.now();
+    this.#listener?.start();
     try {
       this.#ready ??= ensureTable(
         this.#database,
@@ -100,6 +132,9 @@ export class Server {
         this.#latencyMillis === null ? null : Math.round(this.#latencyMillis * 100) / 100,
       sessions,
       statements: Object.freeze({ ...this.#counts }),
+      cache: this.cache
+        ? Object.freeze({ enabled: this.cache.enabled, entries: this.cache.size })
+        : null,
     });
   }
 
@@ -109,7 +144,8 @@ export class Server {
     await this.#database.reset();
   }
 
-  close(): Promise<void> {
-    return this.#database.close();
+  async close(): Promise<void> {
+    await this.#listener?.stop();
+    await this.#database.close();
   }
 }

@@ -23,6 +23,7 @@ export interface Statements {
   readonly gcClaim: Statement;
   readonly gcDelete: Statement;
   readonly tableExists: Statement;
+  readonly notifyAll: Statement;
 }
 
 function statement(kind: string, text: string): Statement {
@@ -30,9 +31,19 @@ function statement(kind: string, text: string): Statement {
   return Object.freeze({ name: `session_pgsql_${kind}_${digest}`, text });
 }
 
-/** Every statement the store runs, built once per table; values are always bound. */
-export function buildStatements(table: TableName, keepExpired: boolean): Statements {
+/**
+ * Every statement the store runs, built once per table; values are always bound.
+ * With a `channel` (the cache is on), writes and destroys also notify the other
+ * processes, in the same round trip: the last parameter is this process's instance id.
+ */
+export function buildStatements(
+  table: TableName,
+  keepExpired: boolean,
+  channel?: string,
+): Statements {
   const t = table.quoted;
+  const notify = (instance: string) =>
+    channel ? `, pg_notify('${channel}', ${instance}::text || ' ' || $1) AS notified` : '';
   const live = `sess_expire >= ${NOW} AND sess_id <> '${GC_MARKER_ID}'`;
   // A row that had expired when written again starts a new session, unless keepExpired.
   const restart = keepExpired ? 'false' : 's.sess_expire < excluded.sess_modified';
@@ -68,7 +79,7 @@ ON CONFLICT (sess_id) DO UPDATE SET
   sess_err_message = CASE WHEN ${restart} THEN excluded.sess_err_message
     ELSE coalesce(excluded.sess_err_message, s.sess_err_message) END,
   sess_custom = CASE WHEN ${restart} OR $10::boolean THEN excluded.sess_custom ELSE s.sess_custom END
-RETURNING ${SESSION_COLUMNS}`,
+RETURNING ${SESSION_COLUMNS}${notify('$12')}`,
     ),
     // A session read by this request: updated only if it still holds what was read
     // ($12, md5 of it). No row back: it was changed or destroyed meanwhile.
@@ -81,7 +92,7 @@ RETURNING ${SESSION_COLUMNS}`,
   sess_err_message = coalesce($9::text, s.sess_err_message),
   sess_custom = CASE WHEN $10::boolean THEN $11::text ELSE s.sess_custom END
 WHERE sess_id = $1 AND md5(sess_data) = $12::text
-RETURNING ${SESSION_COLUMNS}`,
+RETURNING ${SESSION_COLUMNS}${notify('$13')}`,
     ),
     // $1 key, $2 lifetime s, $3 skip while the stored expiry is within this many seconds, $4 address
     touch: statement(
@@ -90,7 +101,10 @@ RETURNING ${SESSION_COLUMNS}`,
   sess_counter = coalesce(sess_counter, 0) + 1, sess_addr_modified = coalesce($4::text, sess_addr_modified)
 WHERE sess_id = $1 AND sess_expire >= ${NOW} AND ($3::bigint = 0 OR sess_expire < ${NOW} + $2::bigint - $3::bigint)`,
     ),
-    destroy: statement('destroy', `DELETE FROM ${t} WHERE sess_id = $1`),
+    destroy: statement(
+      'destroy',
+      `DELETE FROM ${t} WHERE sess_id = $1${channel ? ` RETURNING 1${notify('$2')}` : ''}`,
+    ),
     count: statement('count', `SELECT count(*)::int AS count FROM ${t} WHERE ${live}`),
     list: statement('list', `SELECT sess_id, sess_data FROM ${t} WHERE ${live} ORDER BY sess_id`),
     clear: statement('clear', `DELETE FROM ${t} WHERE sess_id <> '${GC_MARKER_ID}'`),
@@ -113,5 +127,12 @@ RETURNING sess_counter`,
   WHERE sess_expire < ${NOW} AND sess_id <> '${GC_MARKER_ID}' LIMIT $1::int FOR UPDATE SKIP LOCKED)`,
     ),
     tableExists: statement('table_exists', 'SELECT to_regclass($1::text) IS NOT NULL AS exists'),
+    // After clear(): every other process empties its cache. $1 instance id.
+    notifyAll: statement(
+      'notify_all',
+      channel
+        ? `SELECT pg_notify('${channel}', $1::text || ' *')`
+        : 'SELECT 1 WHERE $1::text IS NULL',
+    ),
   });
 }

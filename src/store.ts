@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { CachedRow } from './cache/session-cache.js';
 import { redact, toPoolConfig } from './conninfo.js';
 import type { Database } from './database/database.js';
-import { PgDatabase } from './database/pg-database.js';
+import { openListenConnection, PgDatabase } from './database/pg-database.js';
 import { PgliteDatabase } from './database/pglite-database.js';
 import { ErrorCodes, SessionPgsqlError } from './errors.js';
 import { GarbageCollector, type GcResult } from './garbage-collector.js';
@@ -61,6 +62,8 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   readonly #router: ServerRouter;
   readonly #ids: SessionIds;
   readonly #gc: GarbageCollector;
+  /** With the cache on a server: the last parameter of notifying statements (our instance id). */
+  readonly #notifyArgs: readonly string[];
   #closed = false;
   #warnedEmbedded = false;
 
@@ -68,10 +71,32 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     super();
     this.options = resolveOptions(options);
     const o = this.options;
-    const statements = buildStatements(o.table, o.keepExpired);
     const { database, connection } = openDatabase(o);
+    const instanceId = randomUUID();
+    const listenDb = o.cacheListenDb;
+    const listen =
+      listenDb === undefined
+        ? database.listen
+        : () => openListenConnection(toPoolConfig(listenDb), o.connectTimeoutMillis);
+    const channel =
+      o.cache && listen
+        ? `session_pgsql_${createHash('sha1').update(o.table.quoted).digest('hex').slice(0, 16)}`
+        : undefined;
+    this.#notifyArgs = channel ? [instanceId] : [];
+    const statements = buildStatements(o.table, o.keepExpired, channel);
+    const cache = o.cache
+      ? { maxEntries: o.cacheMaxEntries, channel: channel ?? '', instanceId, listen }
+      : undefined;
     this.#router = new ServerRouter([
-      new Server(0, connection, database, statements, o.table, o.createTable),
+      new Server({
+        index: 0,
+        connection,
+        database,
+        statements,
+        table: o.table,
+        createTable: o.createTable,
+        cache,
+      }),
     ]);
     this.#ids = new SessionIds(o.idPattern, o.hashIds);
     this.#gc = new GarbageCollector(this.#router.servers, {
@@ -90,12 +115,28 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     const key = this.#access(id);
     if (key === undefined) return undefined;
     const server = this.#router.serverFor(key);
+    const cached = server.cache?.get(key);
+    if (cached) {
+      const snapshot: Snapshot = {
+        raw: cached.raw,
+        expired: false,
+        expireSeconds: cached.expireSeconds,
+        dbNowSeconds: cached.dbNowSeconds,
+        readAtMillis: cached.readAtMillis,
+      };
+      const state = new SessionState(id, server, cached.row, snapshot);
+      const remaining = state.remainingMillis();
+      if (remaining !== undefined && remaining > 0) return { data: this.#parse(cached.raw), state };
+    }
+    const epoch = server.cache?.epoch ?? 0;
     const { rows } = await server.run<Row>('read', [key], 'read a session');
     const row = rows[0];
     if (!row || (row.expired && !this.options.keepExpired)) return undefined;
     const snapshot = snapshotOf(row.sess_data, row, row.now, row.expired);
     const state = new SessionState(id, server, row, snapshot);
-    const data = row.sess_data === null ? undefined : this.#parse(row.sess_data);
+    if (row.sess_data === null) return { data: undefined, state };
+    const data = this.#parse(row.sess_data);
+    server.cache?.set(key, cacheEntry(row.sess_data, row, snapshot), epoch);
     return { data, state };
   }
 
@@ -141,6 +182,11 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
       [key, lifetime, window, options.address ?? null],
       'touch a session',
     );
+    const snapshot = state?.snapshot;
+    if (rowCount > 0 && snapshot && server.cache) {
+      const dbNow = snapshot.dbNowSeconds + (performance.now() - snapshot.readAtMillis) / 1000;
+      server.cache.extend(key, Math.floor(dbNow) + lifetime);
+    }
     return rowCount > 0;
   }
 
@@ -148,7 +194,9 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   async destroy(id: string): Promise<void> {
     const key = this.#access(id);
     if (key === undefined) return;
-    await this.#router.serverFor(key).run('destroy', [key], 'destroy a session');
+    const server = this.#router.serverFor(key);
+    server.cache?.delete(key);
+    await server.run('destroy', [key, ...this.#notifyArgs], 'destroy a session');
   }
 
   /** Deletes every expired session on every server now (for cron); resolves the number deleted. */
@@ -195,7 +243,12 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   /** Deletes every session. */
   async clear(): Promise<void> {
     this.#access(undefined);
-    for (const server of this.#router.servers) await server.run('clear', [], 'clear sessions');
+    for (const server of this.#router.servers) {
+      server.cache?.flush();
+      await server.run('clear', [], 'clear sessions');
+      if (this.#notifyArgs.length > 0)
+        await server.run('notifyAll', this.#notifyArgs, 'tell other processes');
+    }
   }
 
   /** Servers, their health and the settings that shape behaviour, as session_pgsql_status() did. */
@@ -293,15 +346,27 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
         c.customSet,
         c.custom,
       ];
+      const epoch = server.cache?.epoch ?? 0;
       const { rows } =
         expected === null
-          ? await server.run<MetadataRow>('write', values, 'write a session')
-          : await server.run<MetadataRow>('update', [...values, expected], 'write a session');
+          ? await server.run<MetadataRow>(
+              'write',
+              [...values, ...this.#notifyArgs],
+              'write a session',
+            )
+          : await server.run<MetadataRow>(
+              'update',
+              [...values, expected, ...this.#notifyArgs],
+              'write a session',
+            );
       const row = rows[0];
       if (row) {
-        state.written(row, snapshotOf(text, row, row.sess_modified ?? 0, false));
+        const snapshot = snapshotOf(text, row, row.sess_modified ?? 0, false);
+        state.written(row, snapshot);
+        server.cache?.set(key, cacheEntry(text, row, snapshot), epoch);
         return;
       }
+      server.cache?.delete(key);
       // The row no longer holds what this request read. Destroyed meanwhile (a logout):
       // it stays destroyed. Changed by another request: merge our changes into theirs.
       const current = (await server.run<Row>('read', [key], 'read a session changed concurrently'))
@@ -374,6 +439,16 @@ function snapshotOf(
     dbNowSeconds: Number(dbNow),
     readAtMillis: performance.now(),
   });
+}
+
+function cacheEntry(raw: string, row: MetadataRow, snapshot: Snapshot): CachedRow {
+  return {
+    raw,
+    row,
+    expireSeconds: snapshot.expireSeconds,
+    dbNowSeconds: snapshot.dbNowSeconds,
+    readAtMillis: snapshot.readAtMillis,
+  };
 }
 
 function openDatabase(o: ResolvedOptions<unknown>): { database: Database; connection: string } {

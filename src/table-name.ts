@@ -21,7 +21,7 @@ export function quoteIdentifier(identifier: string): string {
  */
 export function parseTableName(input: string): TableName {
   const parts: string[] = [];
-  const re = /"((?:[^"]|"")+)"|([^".]+)/y;
+  const re = /"((?:[^"]|"")+)"|([^".][^.]*)/y;
   let index = 0;
   while (index < input.length) {
     re.lastIndex = index;
@@ -40,6 +40,7 @@ export function parseTableName(input: string): TableName {
     parts.length < 1 ||
     parts.length > 2 ||
     index !== input.length ||
+    input.endsWith('.') ||
     parts.some((p) => p.length > 63)
   ) {
     throw new SessionPgsqlError(

@@ -1,3 +1,5 @@
+import type { ListenConnection } from '../cache/invalidation-listener.js';
+
 /** A named SQL statement; the name lets drivers prepare it once per connection. */
 export interface Statement {
   readonly name: string;
@@ -20,6 +22,11 @@ export interface Database {
   exec(script: string): Promise<void>;
   /** Drops every connection; the next query opens new ones. */
   reset(): Promise<void>;
+  /**
+   * Opens a dedicated connection for LISTEN (cache invalidation); `undefined` when the
+   * database lives in this process only (embedded), where no other process can write.
+   */
+  readonly listen: (() => Promise<ListenConnection>) | undefined;
   /** Releases every connection for good. */
   close(): Promise<void>;
 }

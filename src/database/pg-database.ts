@@ -1,4 +1,5 @@
 import pg from 'pg';
+import type { ListenConnection } from '../cache/invalidation-listener.js';
 import type { Database, QueryResult, Statement } from './database.js';
 
 /**
@@ -12,6 +13,18 @@ export interface PgPoolLike {
   }>;
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Used to hold one connection for LISTEN when the cache is on and no `cacheListenDb` is given. */
+  connect?(): Promise<PgClientLike & { release(error?: Error | boolean): void }>;
+}
+
+/** The part of a `pg` Client used for LISTEN. */
+export interface PgClientLike {
+  query(text: string): Promise<unknown>;
+  on(
+    event: 'notification',
+    listener: (message: { channel: string; payload?: string | undefined }) => void,
+  ): unknown;
+  on(event: 'error' | 'end', listener: (error?: Error) => void): unknown;
 }
 
 export interface PgDatabaseSettings {
@@ -22,16 +35,41 @@ export interface PgDatabaseSettings {
   readonly preparedStatements: boolean;
 }
 
+/** A dedicated client (not from the pool) for LISTEN, e.g. to bypass a transaction pooler. */
+export async function openListenConnection(
+  config: pg.ClientConfig,
+  connectTimeoutMillis: number,
+): Promise<ListenConnection> {
+  const client = new pg.Client({
+    ...config,
+    connectionTimeoutMillis: connectTimeoutMillis,
+    keepAlive: true,
+  });
+  client.on('error', () => {});
+  await client.connect();
+  return Object.assign(client as PgClientLike, { close: () => client.end() }) as ListenConnection;
+}
+
 /** A server reached through node-postgres: either a pool we own or the user's own. */
 export class PgDatabase implements Database {
   #pool: PgPoolLike;
   readonly #owned: PgDatabaseSettings | undefined;
   readonly #prepared: boolean;
+  readonly listen: (() => Promise<ListenConnection>) | undefined;
 
   private constructor(pool: PgPoolLike, owned: PgDatabaseSettings | undefined, prepared: boolean) {
     this.#pool = pool;
     this.#owned = owned;
     this.#prepared = prepared;
+    const connect = pool.connect?.bind(pool);
+    this.listen = owned
+      ? () => openListenConnection(owned.config, owned.connectTimeoutMillis)
+      : connect &&
+        (async () => {
+          const client = await connect();
+          client.on('error', () => {});
+          return Object.assign(client, { close: async () => client.release(true) });
+        });
   }
 
   /** Opens a pool of our own, which `reset()` may replace and `close()` ends. */

@@ -7,6 +7,7 @@ import type { Database, QueryResult, Statement } from './database.js';
  */
 export class PgliteDatabase implements Database {
   readonly #dataDir: string;
+  readonly listen = undefined;
   #db: Promise<PGlite> | undefined;
 
   constructor(dataDir: string) {
