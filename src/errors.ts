@@ -40,7 +40,8 @@ export class SessionPgsqlError extends Error {
 }
 
 /** SQLSTATE classes that mean the connection, not the statement, failed. */
-const CONNECTION_SQLSTATE = /^(08|57P0[1-4]|53300)/;
+/** Connection failures, shutdowns, too many connections, bad credentials, no such database. */
+const CONNECTION_SQLSTATE = /^(08|57P0[1-4]|53300|28|3D000)/;
 const CONNECTION_ERRNO = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

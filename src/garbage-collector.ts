@@ -50,12 +50,17 @@ export class GarbageCollector {
   /** Collects the servers whose interval has passed across the fleet. */
   async collectIfDue(): Promise<void> {
     for (const server of this.#servers) {
-      const { rows } = await server.run(
-        'gcClaim',
-        [this.#settings.intervalSeconds],
-        'claim the garbage collection',
-      );
-      if (rows.length > 0) await this.#collect(server);
+      if (!server.available) continue; // collected once it is back
+      try {
+        const { rows } = await server.run(
+          'gcClaim',
+          [this.#settings.intervalSeconds],
+          'claim the garbage collection',
+        );
+        if (rows.length > 0) await this.#collect(server);
+      } catch (error) {
+        this.#settings.onFailed(error);
+      }
     }
   }
 
@@ -77,7 +82,11 @@ export class GarbageCollector {
       deleted += rowCount;
       if (rowCount < this.#settings.batchSize || this.#stopped) break;
     }
-    const result = { server: server.index, deleted, durationMillis: performance.now() - started };
+    const result = {
+      server: server.index,
+      deleted,
+      durationMillis: Math.round(performance.now() - started),
+    };
     this.#settings.onCollected(result);
     return result;
   }

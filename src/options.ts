@@ -8,9 +8,21 @@ export interface SessionPgsqlOptions<Data = unknown> {
   /**
    * Where sessions live: a libpq key=value string (`host=db dbname=app user=web`), a
    * `postgres://` URL, or a `pg` Pool you already have (never ended by the store).
-   * Default: an embedded PostgreSQL (PGlite) in `embeddedDir`, for development.
+   * Several servers: session_pgsql's `;`-separated list, or an array of those. An entry
+   * may name several hosts (`host=a,b target_session_attrs=read-write`): a primary and
+   * its standbys. Default: an embedded PostgreSQL (PGlite) in `embeddedDir`, for development.
    */
-  db?: string | PgPoolLike;
+  db?: string | PgPoolLike | ReadonlyArray<string | PgPoolLike>;
+  /**
+   * Always use the first available server, the next only when it fails; no load balancing.
+   * Default `false`.
+   */
+  failoverMode?: boolean;
+  /**
+   * Longest wait between health checks of a server that is down, in milliseconds; also how
+   * often failover markers are polled with several servers. Default `2000`.
+   */
+  healthCheckMillis?: number;
   /** The session table, optionally `schema.table`; quoted as an identifier. Default `php_session`. */
   table?: string;
   /** Create the table and its expiry index when missing. Default `true`. */
@@ -75,14 +87,17 @@ export interface SessionPgsqlOptions<Data = unknown> {
   cacheListenDb?: string;
 }
 
+export type ServerOption = { kind: 'conninfo'; value: string } | { kind: 'pool'; pool: PgPoolLike };
+
 export type DbOption =
   | { kind: 'embedded'; dir: string }
-  | { kind: 'conninfo'; value: string }
-  | { kind: 'pool'; pool: PgPoolLike };
+  | { kind: 'servers'; servers: readonly ServerOption[] };
 
 /** Options after validation: complete, typed and frozen. */
 export interface ResolvedOptions<Data = unknown> {
   readonly db: DbOption;
+  readonly failoverMode: boolean;
+  readonly healthCheckMillis: number;
   readonly table: TableName;
   readonly createTable: boolean;
   readonly gcIntervalSeconds: number;
@@ -108,6 +123,8 @@ export interface ResolvedOptions<Data = unknown> {
 /** Every option's name: the compiler checks this list against the interface. */
 const KNOWN: Readonly<Record<keyof SessionPgsqlOptions, true>> = {
   db: true,
+  failoverMode: true,
+  healthCheckMillis: true,
   table: true,
   createTable: true,
   gcInterval: true,
@@ -175,16 +192,38 @@ function isPool(value: unknown): value is PgPoolLike {
   );
 }
 
+/** Splits session_pgsql's `;`-separated list, leaving `;` inside single quotes alone. */
+function splitServers(db: string): string[] {
+  return (db.match(/(?:'(?:[^'\\]|\\.)*'|[^;'])+/g) ?? [])
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Most servers in one store, as in session_pgsql. */
+const MAX_SERVERS = 31;
+
 function resolveDb(db: unknown, embeddedDir: unknown): DbOption {
   if (db === undefined)
     return { kind: 'embedded', dir: text('embeddedDir', embeddedDir, '.session-pgsql') };
-  if (typeof db === 'string' && db.trim().length > 0) return { kind: 'conninfo', value: db };
-  if (isPool(db)) return { kind: 'pool', pool: db };
-  return fail(
-    'db',
-    'a connection string, a postgres:// URL or a pg Pool',
-    typeof db === 'object' ? 'an object that is not a pool' : db,
-  );
+  const entries = Array.isArray(db) ? db : [db];
+  const servers: ServerOption[] = [];
+  for (const entry of entries) {
+    if (typeof entry === 'string' && entry.trim().length > 0) {
+      for (const value of splitServers(entry)) servers.push({ kind: 'conninfo', value });
+    } else if (isPool(entry)) {
+      servers.push({ kind: 'pool', pool: entry });
+    } else {
+      fail(
+        'db',
+        'a connection string, a postgres:// URL, a pg Pool, or a list of them',
+        typeof entry === 'object' && entry !== null ? 'an object that is not a pool' : entry,
+      );
+    }
+  }
+  if (servers.length === 0 || servers.length > MAX_SERVERS) {
+    fail('db', `from 1 to ${MAX_SERVERS} servers`, `${servers.length} servers`);
+  }
+  return { kind: 'servers', servers: Object.freeze(servers) };
 }
 
 function resolveSerializer<Data>(value: unknown): Serializer<Data> {
@@ -219,6 +258,14 @@ export function resolveOptions<Data>(
   const integer = (n: number) => Number.isInteger(n);
   return Object.freeze({
     db: Object.freeze(resolveDb(options.db, options.embeddedDir)),
+    failoverMode: boolean('failoverMode', options.failoverMode, false),
+    healthCheckMillis: number(
+      'healthCheckMillis',
+      options.healthCheckMillis,
+      2000,
+      (n) => integer(n) && n >= 100,
+      'an integer of at least 100 (milliseconds)',
+    ),
     table: parseTableName(text('table', options.table, 'php_session')),
     createTable: boolean('createTable', options.createTable, true),
     gcIntervalSeconds: number(

@@ -41,12 +41,29 @@ export interface ServerSettings {
   readonly table: TableName;
   readonly createTable: boolean;
   readonly cache: ServerCacheSettings | undefined;
+  /** Longest wait between two health checks of a server that is down, in milliseconds. */
+  readonly healthCheckMillis: number;
+  /** Told when the server goes down (with the error) and when it comes back. */
+  readonly onHealthChange: (server: Server, up: boolean, error?: unknown) => void;
 }
 
-/** One PostgreSQL server: its connections, its table, its health and counters. */
+/** First wait before checking a server that went down; it doubles up to `healthCheckMillis`. */
+const FIRST_HEALTH_CHECK_MILLIS = 250;
+
+/**
+ * One PostgreSQL server: its connections, its table, its health and counters. A server
+ * that cannot be reached is marked down and checked again with back-off until it answers.
+ */
 export class Server {
   readonly index: number;
   readonly connection: string;
+  /** Names the server in the hash that places sessions: the same in every process. */
+  readonly id: string;
+  readonly #settings: ServerSettings;
+  #down = false;
+  #closed = false;
+  #checks = 0;
+  #checkTimer: NodeJS.Timeout | undefined;
   readonly #database: Database;
   readonly #statements: Statements;
   readonly #table: TableName;
@@ -62,8 +79,10 @@ export class Server {
   readonly #listener: InvalidationListener | undefined;
 
   constructor(settings: ServerSettings) {
+    this.#settings = settings;
     this.index = settings.index;
     this.connection = settings.connection;
+    this.id = settings.connection;
     this.#database = settings.database;
     this.#statements = settings.statements;
     this.#table = settings.table;
@@ -103,16 +122,70 @@ export class Server {
       await this.#ready;
       const result = await this.#database.query<Row>(this.#statements[kind], values);
       this.#counts[kind] = (this.#counts[kind] ?? 0) + 1;
-      this.#up = true;
-      this.#lastError = null;
       this.#latencyMillis = performance.now() - started;
+      this.#markUp();
       return result;
     } catch (cause) {
       const error = databaseError(cause, action);
-      this.#up = error.code === 'SPG_DB_UNREACHABLE' ? false : this.#up;
       this.#lastError = error.message;
+      if (error.code === 'SPG_DB_UNREACHABLE') this.#markDown(error);
       throw error;
     }
+  }
+
+  /** Homes (server ids) whose sessions this server holds after a failover, from its marker rows. */
+  foreignHomes: ReadonlySet<string> = new Set();
+
+  /** True when this server carries a failover marker for one of `homes`. */
+  holdsSessionsOf(homes: ReadonlySet<string>): boolean {
+    for (const home of this.foreignHomes) if (homes.has(home)) return true;
+    return false;
+  }
+
+  /** False while the server is known to be down (between a failure and a successful check). */
+  get available(): boolean {
+    return !this.#down;
+  }
+
+  #markUp(): void {
+    this.#up = true;
+    this.#lastError = null;
+    if (!this.#down) return;
+    this.#down = false;
+    this.#checks = 0;
+    clearTimeout(this.#checkTimer);
+    this.#checkTimer = undefined;
+    this.#settings.onHealthChange(this, true);
+  }
+
+  #markDown(error: unknown): void {
+    this.#up = false;
+    if (this.#down) return;
+    this.#down = true;
+    this.#settings.onHealthChange(this, false, error);
+    this.#scheduleCheck();
+  }
+
+  #scheduleCheck(): void {
+    if (this.#closed) return;
+    const wait = Math.min(
+      this.#settings.healthCheckMillis,
+      FIRST_HEALTH_CHECK_MILLIS * 2 ** this.#checks,
+    );
+    this.#checks += 1;
+    this.#checkTimer = setTimeout(
+      () => {
+        this.#database.query(this.#statements.ping, []).then(
+          () => this.#markUp(),
+          (cause: unknown) => {
+            this.#lastError = databaseError(cause, 'check the server').message;
+            if (this.#down) this.#scheduleCheck();
+          },
+        );
+      },
+      wait * (0.75 + Math.random() / 2),
+    );
+    this.#checkTimer.unref();
   }
 
   async status(): Promise<ServerStatus> {
@@ -145,6 +218,8 @@ export class Server {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#checkTimer);
     await this.#listener?.stop();
     await this.#database.close();
   }

@@ -114,7 +114,8 @@ export class SessionState {
       ...this.#added,
       message: this.#message,
       customSet: this.#custom !== undefined,
-      custom: this.#custom?.value ?? this.#row?.sess_custom ?? null,
+      // setField(null) clears the field: only an unset field keeps the stored value
+      custom: this.#custom ? this.#custom.value : (this.#row?.sess_custom ?? null),
     };
   }
 

@@ -5,6 +5,15 @@ import type { TableName } from './table-name.js';
 /** The row that marks the last garbage collection; never a valid session key. */
 export const GC_MARKER_ID = '!gc';
 
+/** `sess_name` of a row that records a destroy made while a server was down. */
+export const TOMBSTONE_NAME = '!destroyed';
+
+/** Marker rows that say "this server holds sessions whose home is server X". */
+export const foreignMarkerId = (homeId: string) => `!foreign:${homeId}`;
+
+/** How long failover bookkeeping (markers, tombstones) lives at most: 400 days. */
+const BOOKKEEPING_SECONDS = 400 * 24 * 3600;
+
 /** The database's clock in Unix seconds: every expiry decision uses it. */
 const NOW = 'floor(extract(epoch from now()))::bigint';
 
@@ -24,6 +33,14 @@ export interface Statements {
   readonly gcDelete: Statement;
   readonly tableExists: Statement;
   readonly notifyAll: Statement;
+  readonly ping: Statement;
+  readonly mark: Statement;
+  readonly markers: Statement;
+  readonly unmark: Statement;
+  readonly tombstone: Statement;
+  readonly restore: Statement;
+  readonly removeCopy: Statement;
+  readonly scan: Statement;
 }
 
 function statement(kind: string, text: string): Statement {
@@ -44,15 +61,15 @@ export function buildStatements(
   const t = table.quoted;
   const notify = (instance: string) =>
     channel ? `, pg_notify('${channel}', ${instance}::text || ' ' || $1) AS notified` : '';
-  const live = `sess_expire >= ${NOW} AND sess_id <> '${GC_MARKER_ID}'`;
+  const live = `sess_expire >= ${NOW} AND sess_id NOT LIKE '!%' AND sess_data IS NOT NULL`;
   // A row that had expired when written again starts a new session, unless keepExpired.
-  const restart = keepExpired ? 'false' : 's.sess_expire < excluded.sess_modified';
+  const restart = `(s.sess_name = '${TOMBSTONE_NAME}'${keepExpired ? '' : ' OR s.sess_expire < excluded.sess_modified'})`;
   const counter = (column: string) =>
     `${column} = CASE WHEN ${restart} THEN excluded.${column} ELSE coalesce(s.${column}, 0) + excluded.${column} END`;
   return Object.freeze({
     read: statement(
       'read',
-      `SELECT CASE WHEN sess_expire >= n.t THEN sess_data END AS sess_data, sess_expire < n.t AS expired,
+      `SELECT ${keepExpired ? 'sess_data' : 'CASE WHEN sess_expire >= n.t THEN sess_data END AS sess_data'}, sess_expire < n.t AS expired,
   ${SESSION_COLUMNS}, n.t AS now
 FROM ${t}, (SELECT ${NOW} AS t) n WHERE sess_id = $1`,
     ),
@@ -127,6 +144,63 @@ RETURNING sess_counter`,
   WHERE sess_expire < ${NOW} AND sess_id <> '${GC_MARKER_ID}' LIMIT $1::int FOR UPDATE SKIP LOCKED)`,
     ),
     tableExists: statement('table_exists', 'SELECT to_regclass($1::text) IS NOT NULL AS exists'),
+    ping: statement('ping', 'SELECT 1'),
+    // Failover bookkeeping. $1 marker id.
+    mark: statement(
+      'mark',
+      `INSERT INTO ${t} AS s (sess_id, sess_name, sess_created, sess_modified, sess_expire,
+  sess_counter, sess_error, sess_warning, sess_notice)
+SELECT $1::text, 'session-pgsql failover marker', n.t, n.t, n.t + ${BOOKKEEPING_SECONDS}, 0, 0, 0, 0
+FROM (SELECT ${NOW} AS t) n
+ON CONFLICT (sess_id) DO UPDATE SET sess_modified = excluded.sess_modified, sess_expire = excluded.sess_expire`,
+    ),
+    // $1 marker ids
+    markers: statement(
+      'markers',
+      `SELECT sess_id, sess_modified FROM ${t} WHERE sess_id = ANY($1::text[])`,
+    ),
+    // $1 marker id, $2 remove only if not set again since (Unix seconds)
+    // (a marker set again within the last second is kept: it may be newer than the one read)
+    unmark: statement(
+      'unmark',
+      `DELETE FROM ${t} WHERE sess_id = $1 AND sess_modified <= $2::bigint
+  AND sess_modified < ${NOW} - 1`,
+    ),
+    // A destroy while a server that may hold a copy is down. $1 key ($2 instance, with the cache)
+    tombstone: statement(
+      'tombstone',
+      `INSERT INTO ${t} AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
+  sess_counter, sess_error, sess_warning, sess_notice)
+SELECT $1::text, '${TOMBSTONE_NAME}', NULL, n.t, n.t, n.t + ${BOOKKEEPING_SECONDS}, 0, 0, 0, 0
+FROM (SELECT ${NOW} AS t) n
+ON CONFLICT (sess_id) DO UPDATE SET sess_name = excluded.sess_name, sess_data = NULL,
+  sess_modified = excluded.sess_modified, sess_expire = excluded.sess_expire${channel ? ` RETURNING 1${notify('$2')}` : ''}`,
+    ),
+    // Moves a copy home: the whole row as read elsewhere, unless the home holds a newer one.
+    restore: statement(
+      'restore',
+      `INSERT INTO ${t} AS s (sess_id, sess_data, ${SESSION_COLUMNS})
+VALUES ($1::text, $2::text, $3::text, $4::bigint, $5::bigint, $6::bigint, $7::text, $8::text, $9::int,
+  $10::int, $11::int, $12::int, $13::text, $14::text)
+ON CONFLICT (sess_id) DO UPDATE SET sess_data = excluded.sess_data, sess_name = excluded.sess_name,
+  sess_created = excluded.sess_created, sess_modified = excluded.sess_modified,
+  sess_expire = excluded.sess_expire, sess_addr_created = excluded.sess_addr_created,
+  sess_addr_modified = excluded.sess_addr_modified, sess_counter = excluded.sess_counter,
+  sess_error = excluded.sess_error, sess_warning = excluded.sess_warning, sess_notice = excluded.sess_notice,
+  sess_err_message = excluded.sess_err_message, sess_custom = excluded.sess_custom
+WHERE s.sess_modified <= excluded.sess_modified`,
+    ),
+    // Deletes a copy that was moved, only if nobody changed it meanwhile. $1 key, $2 modified, $3 name
+    removeCopy: statement(
+      'remove_copy',
+      `DELETE FROM ${t} WHERE sess_id = $1 AND sess_modified IS NOT DISTINCT FROM $2::bigint
+  AND sess_name IS NOT DISTINCT FROM $3::text`,
+    ),
+    // $1 after this key, $2 batch size
+    scan: statement(
+      'scan',
+      `SELECT sess_id FROM ${t} WHERE sess_id > $1::text ORDER BY sess_id LIMIT $2::int`,
+    ),
     // After clear(): every other process empties its cache. $1 instance id.
     notifyAll: statement(
       'notify_all',

@@ -1,16 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { CachedRow } from './cache/session-cache.js';
-import { redact, toPoolConfig } from './conninfo.js';
-import type { Database } from './database/database.js';
-import { openListenConnection, PgDatabase } from './database/pg-database.js';
-import { PgliteDatabase } from './database/pglite-database.js';
+import { toPoolConfig } from './conninfo.js';
+import { openDatabases } from './database/open-database.js';
+import { openListenConnection } from './database/pg-database.js';
 import { ErrorCodes, SessionPgsqlError } from './errors.js';
 import { GarbageCollector, type GcResult } from './garbage-collector.js';
 import { mergeSessions } from './merge.js';
 import { type ResolvedOptions, resolveOptions, type SessionPgsqlOptions } from './options.js';
+import { Failover, isTombstone, noServerError, type SessionRow } from './routing/failover.js';
 import { Server, type ServerStatus } from './server.js';
-import { ServerRouter } from './server-router.js';
+import { type Route, ServerRouter } from './server-router.js';
 import { SessionIds } from './session-id.js';
 import { type MetadataRow, SessionState, type Snapshot } from './session-state.js';
 import { buildStatements } from './statements.js';
@@ -20,6 +20,11 @@ export interface LoadedSession<Data> {
   readonly data: Data | undefined;
   /** Metadata and pending changes for this request; pass it back to `write` and `touch`. */
   readonly state: SessionState;
+  /**
+   * With `keepExpired`, what the expired session held. Not the session's data: adapters
+   * take their framework's bookkeeping from it (express-session's cookie settings).
+   */
+  readonly expiredData?: Data;
 }
 
 export interface WriteOptions {
@@ -42,14 +47,30 @@ export interface StoreStatus {
   readonly table: string;
 }
 
-export interface SessionPgsqlEvents {
-  gc: [GcResult];
+/** A server going down or coming back. */
+export interface HealthEvent {
+  /** Position of the server in `db`. */
+  readonly server: number;
+  /** The connection, password hidden. */
+  readonly connection: string;
+  /** Why it was marked down (`failover` only). */
+  readonly error?: unknown;
 }
 
-type Row = MetadataRow & { sess_data: string | null; expired: boolean; now: number | string };
+export interface SessionPgsqlEvents {
+  gc: [GcResult];
+  /** A server could not be reached: its sessions go to the next server in their order. */
+  failover: [HealthEvent];
+  /** A server that was down answers again. */
+  recovery: [HealthEvent];
+}
 
-/** Attempts at merging with a concurrent writer before the last write simply wins. */
-const MAX_MERGE_ATTEMPTS = 5;
+/**
+ * Attempts at merging with concurrent writers before the last write simply wins. Each failed
+ * attempt means another writer's write succeeded meanwhile, so N requests writing one session
+ * at once need up to N attempts (5 lost keys with 20 concurrent writers).
+ */
+const MAX_MERGE_ATTEMPTS = 100;
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
@@ -62,6 +83,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   readonly #router: ServerRouter;
   readonly #ids: SessionIds;
   readonly #gc: GarbageCollector;
+  readonly #failover: Failover;
   /** With the cache on a server: the last parameter of notifying statements (our instance id). */
   readonly #notifyArgs: readonly string[];
   #closed = false;
@@ -71,42 +93,71 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     super();
     this.options = resolveOptions(options);
     const o = this.options;
-    const { database, connection } = openDatabase(o);
     const instanceId = randomUUID();
-    const listenDb = o.cacheListenDb;
-    const listen =
-      listenDb === undefined
+    const opened = openDatabases(o);
+    const listenDbs = o.cacheListenDb?.split(';').map((db) => db.trim());
+    if (listenDbs && listenDbs.length !== opened.length) {
+      throw new SessionPgsqlError(
+        ErrorCodes.INVALID_OPTION,
+        `option "cacheListenDb" must name as many servers as "db" (${opened.length}), got ${listenDbs.length}`,
+      );
+    }
+    const listens = opened.map(({ database }, index) => {
+      const listenDb = listenDbs?.[index];
+      return listenDb === undefined
         ? database.listen
         : () => openListenConnection(toPoolConfig(listenDb), o.connectTimeoutMillis);
+    });
     const channel =
-      o.cache && listen
+      o.cache && listens.some((listen) => listen !== undefined)
         ? `session_pgsql_${createHash('sha1').update(o.table.quoted).digest('hex').slice(0, 16)}`
         : undefined;
     this.#notifyArgs = channel ? [instanceId] : [];
     const statements = buildStatements(o.table, o.keepExpired, channel);
-    const cache = o.cache
-      ? { maxEntries: o.cacheMaxEntries, channel: channel ?? '', instanceId, listen }
-      : undefined;
-    this.#router = new ServerRouter([
-      new Server({
-        index: 0,
-        connection,
-        database,
-        statements,
-        table: o.table,
-        createTable: o.createTable,
-        cache,
-      }),
-    ]);
+    const servers = opened.map(
+      ({ database, connection }, index) =>
+        new Server({
+          index,
+          connection,
+          database,
+          statements,
+          table: o.table,
+          createTable: o.createTable,
+          cache: o.cache
+            ? {
+                maxEntries: o.cacheMaxEntries,
+                channel: channel ?? '',
+                instanceId,
+                listen: listens[index],
+              }
+            : undefined,
+          healthCheckMillis: o.healthCheckMillis,
+          onHealthChange: (server, up, error) =>
+            up
+              ? this.emit('recovery', { server: server.index, connection: server.connection })
+              : this.emit('failover', {
+                  server: server.index,
+                  connection: server.connection,
+                  error,
+                }),
+        }),
+    );
+    this.#router = new ServerRouter(servers, o.failoverMode);
+    const warn = (what: string) => (error: unknown) =>
+      process.emitWarning(`${what} failed: ${(error as Error).message}`, {
+        code: 'SPG_BACKGROUND_FAILED',
+      });
+    this.#failover = new Failover(
+      this.#router,
+      o.healthCheckMillis,
+      warn('moving sessions home after a failover'),
+    );
     this.#ids = new SessionIds(o.idPattern, o.hashIds);
-    this.#gc = new GarbageCollector(this.#router.servers, {
+    this.#gc = new GarbageCollector(servers, {
       intervalSeconds: o.gcIntervalSeconds,
       batchSize: o.gcBatchSize,
       onCollected: (result) => this.emit('gc', result),
-      onFailed: (error) =>
-        process.emitWarning(`garbage collection failed: ${(error as Error).message}`, {
-          code: 'SPG_GC_FAILED',
-        }),
+      onFailed: warn('garbage collection'),
     });
   }
 
@@ -114,35 +165,49 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   async read(id: string): Promise<LoadedSession<Data> | undefined> {
     const key = this.#access(id);
     if (key === undefined) return undefined;
-    const server = this.#router.serverFor(key);
-    const cached = server.cache?.get(key);
-    if (cached) {
-      const snapshot: Snapshot = {
-        raw: cached.raw,
-        expired: false,
-        expireSeconds: cached.expireSeconds,
-        dbNowSeconds: cached.dbNowSeconds,
-        readAtMillis: cached.readAtMillis,
-      };
-      const state = new SessionState(id, server, cached.row, snapshot);
-      const remaining = state.remainingMillis();
-      if (remaining !== undefined && remaining > 0) return { data: this.#parse(cached.raw), state };
-    }
-    const epoch = server.cache?.epoch ?? 0;
-    const { rows } = await server.run<Row>('read', [key], 'read a session');
-    const row = rows[0];
-    if (!row || (row.expired && !this.options.keepExpired)) return undefined;
-    const snapshot = snapshotOf(row.sess_data, row, row.now, row.expired);
-    const state = new SessionState(id, server, row, snapshot);
-    if (row.sess_data === null) return { data: undefined, state };
-    const data = this.#parse(row.sess_data);
-    server.cache?.set(key, cacheEntry(row.sess_data, row, snapshot), epoch);
-    return { data, state };
+    return this.#routed(key, async (route) => {
+      const server = route.target;
+      if (route.others.length > 0)
+        return this.#loaded(id, server, await this.#failover.reconcile(key, route));
+      const cached = server.cache?.get(key);
+      if (cached) {
+        const { raw, row, ...times } = cached;
+        const state = new SessionState(id, server, row, { raw, expired: false, ...times });
+        if ((state.remainingMillis() ?? 0) > 0) return { data: this.#parse(raw), state };
+      }
+      const epoch = server.cache?.epoch ?? 0;
+      const { rows } = await server.run<SessionRow>('read', [key], 'read a session');
+      const loaded = this.#loaded(id, server, rows[0]);
+      const snapshot = loaded?.state.snapshot;
+      if (snapshot?.raw != null && !snapshot.expired) {
+        server.cache?.set(key, cacheEntry(snapshot.raw, rows[0] as SessionRow, snapshot), epoch);
+      }
+      return loaded;
+    });
+  }
+
+  #loaded(
+    id: string,
+    server: Server,
+    row: SessionRow | undefined,
+  ): LoadedSession<Data> | undefined {
+    if (!row || isTombstone(row) || (row.expired && !this.options.keepExpired)) return undefined;
+    const raw = row.sess_data;
+    const state = new SessionState(
+      id,
+      server,
+      row,
+      snapshotOf(row.expired ? null : raw, row, row.now, row.expired),
+    );
+    if (raw === null) return { data: undefined, state };
+    return row.expired
+      ? { data: undefined, state, expiredData: this.#parse(raw) }
+      : { data: this.#parse(raw), state };
   }
 
   /** A state for a session that has not been read (a new one), to hold metadata changes. */
   newState(id: string): SessionState {
-    return new SessionState(id, this.#router.serverFor(this.#ids.key(id) ?? ''));
+    return new SessionState(id, this.#router.route(this.#ids.key(id) ?? '').target);
   }
 
   /**
@@ -176,27 +241,43 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     const window = this.options.shortCircuit
       ? Math.floor(lifetime * this.options.touchAfterFraction)
       : 0;
-    const server = this.#router.serverFor(key);
-    const { rowCount } = await server.run(
-      'touch',
-      [key, lifetime, window, options.address ?? null],
-      'touch a session',
-    );
-    const snapshot = state?.snapshot;
-    if (rowCount > 0 && snapshot && server.cache) {
-      const dbNow = snapshot.dbNowSeconds + (performance.now() - snapshot.readAtMillis) / 1000;
-      server.cache.extend(key, Math.floor(dbNow) + lifetime);
-    }
-    return rowCount > 0;
+    return this.#routed(key, async (route) => {
+      if (route.others.length > 0) await this.#failover.reconcile(key, route);
+      const server = route.target;
+      const { rowCount } = await server.run(
+        'touch',
+        [key, lifetime, window, options.address ?? null],
+        'touch a session',
+      );
+      const snapshot = state?.snapshot;
+      if (rowCount > 0 && snapshot && server.cache) {
+        const dbNow = snapshot.dbNowSeconds + (performance.now() - snapshot.readAtMillis) / 1000;
+        server.cache.extend(key, Math.floor(dbNow) + lifetime);
+      }
+      return rowCount > 0;
+    });
   }
 
-  /** Deletes a session. A malformed id is ignored. */
+  /**
+   * Deletes a session, on every server that may hold a copy. While a server before its
+   * target is down, a tombstone stays so that server's stale copy can never come back.
+   */
   async destroy(id: string): Promise<void> {
     const key = this.#access(id);
     if (key === undefined) return;
-    const server = this.#router.serverFor(key);
-    server.cache?.delete(key);
-    await server.run('destroy', [key, ...this.#notifyArgs], 'destroy a session');
+    await this.#routed(key, async (route) => {
+      const target = route.target;
+      target.cache?.delete(key);
+      if (route.failedOver) {
+        await target.run('tombstone', [key, ...this.#notifyArgs], 'record a destroyed session');
+        await this.#failover.mark(route);
+      } else {
+        await target.run('destroy', [key, ...this.#notifyArgs], 'destroy a session');
+      }
+      for (const other of route.others) {
+        await other.run('destroy', [key, ...this.#notifyArgs], 'destroy a copy').catch(() => {});
+      }
+    });
   }
 
   /** Deletes every expired session on every server now (for cron); resolves the number deleted. */
@@ -257,7 +338,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     return Object.freeze({
       servers: Object.freeze(await Promise.all(this.#router.servers.map((s) => s.status()))),
       serverCount: this.#router.servers.length,
-      failoverMode: false,
+      failoverMode: o.failoverMode,
       shortCircuit: o.shortCircuit,
       keepExpired: o.keepExpired,
       gcIntervalSeconds: o.gcIntervalSeconds,
@@ -276,6 +357,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#failover.stop();
     await this.#gc.stop();
     await Promise.all(this.#router.servers.map((s) => s.close()));
   }
@@ -293,7 +375,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
       );
     }
     this.#gc.onAccess();
-    if (id === undefined) return undefined;
+    if (id === undefined && !required) return undefined;
     const key = this.#ids.key(id);
     if (key === undefined && required) {
       throw new SessionPgsqlError(
@@ -318,7 +400,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     return snapshot.expireSeconds >= dbNow + lifetime - lifetime * this.options.touchAfterFraction;
   }
 
-  async #write(
+  #write(
     key: string,
     id: string,
     raw: string,
@@ -326,63 +408,93 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     lifetime: number,
     options: WriteOptions,
   ): Promise<void> {
-    const server = this.#router.serverFor(key);
-    const state = options.state ?? new SessionState(id, server);
-    const base = state.snapshot?.expired === false ? state.snapshot.raw : null;
-    let expected = base === null ? null : md5(base);
-    let text = raw;
+    return this.#routed(key, async (route) => {
+      if (route.others.length > 0) await this.#failover.reconcile(key, route);
+      if (route.failedOver) await this.#failover.mark(route);
+      const server = route.target;
+      const state = options.state ?? new SessionState(id, server);
+      // What this request read, if it was read from the server written now.
+      const snapshot = state.server.index === server.index ? state.snapshot : undefined;
+      const base = snapshot?.expired === false ? snapshot.raw : null;
+      let expected = base === null ? null : md5(base);
+      let text = raw;
+      for (let attempt = 1; ; attempt++) {
+        const c = state.changes;
+        const values = [
+          key,
+          this.options.name,
+          text,
+          lifetime,
+          options.address ?? null,
+          c.error,
+          c.warning,
+          c.notice,
+          c.message,
+          c.customSet,
+          c.custom,
+        ];
+        const epoch = server.cache?.epoch ?? 0;
+        const { rows } =
+          expected === null
+            ? await server.run<MetadataRow>(
+                'write',
+                [...values, ...this.#notifyArgs],
+                'write a session',
+              )
+            : await server.run<MetadataRow>(
+                'update',
+                [...values, expected, ...this.#notifyArgs],
+                'write a session',
+              );
+        const row = rows[0];
+        if (row) {
+          const written = snapshotOf(text, row, row.sess_modified ?? 0, false);
+          state.written(row, written);
+          server.cache?.set(key, cacheEntry(text, row, written), epoch);
+          return;
+        }
+        server.cache?.delete(key);
+        // The row no longer holds what this request read. Destroyed meanwhile (a logout):
+        // it stays destroyed. Changed by another request: merge our changes into theirs.
+        const { rows: now } = await server.run<SessionRow>(
+          'read',
+          [key],
+          'read a session changed concurrently',
+        );
+        const current = now[0];
+        if (!current || isTombstone(current)) return;
+        const theirs = current.sess_data;
+        if (current.expired || theirs === null || base === null || attempt >= MAX_MERGE_ATTEMPTS) {
+          expected = null; // expired meanwhile, or too much contention: the last write wins
+          continue;
+        }
+        expected = md5(theirs);
+        if (data === undefined) {
+          text = theirs; // a metadata-only write keeps the data the other request stored
+          continue;
+        }
+        text = this.#stringify(mergeSessions(this.#parse(base), data, this.#parse(theirs)) as Data);
+      }
+    });
+  }
+
+  /**
+   * Runs an operation on a session's servers: on its target, and when that server cannot
+   * be reached, again on the next available one in the session's order.
+   */
+  async #routed<T>(key: string, operation: (route: Route) => Promise<T>): Promise<T> {
+    await this.#failover.ready();
+    const servers = this.#router.servers;
     for (let attempt = 1; ; attempt++) {
-      const c = state.changes;
-      const values = [
-        key,
-        this.options.name,
-        text,
-        lifetime,
-        options.address ?? null,
-        c.error,
-        c.warning,
-        c.notice,
-        c.message,
-        c.customSet,
-        c.custom,
-      ];
-      const epoch = server.cache?.epoch ?? 0;
-      const { rows } =
-        expected === null
-          ? await server.run<MetadataRow>(
-              'write',
-              [...values, ...this.#notifyArgs],
-              'write a session',
-            )
-          : await server.run<MetadataRow>(
-              'update',
-              [...values, expected, ...this.#notifyArgs],
-              'write a session',
-            );
-      const row = rows[0];
-      if (row) {
-        const snapshot = snapshotOf(text, row, row.sess_modified ?? 0, false);
-        state.written(row, snapshot);
-        server.cache?.set(key, cacheEntry(text, row, snapshot), epoch);
-        return;
+      try {
+        return await operation(this.#router.route(key));
+      } catch (error) {
+        const unreachable =
+          error instanceof SessionPgsqlError && error.code === ErrorCodes.DB_UNREACHABLE;
+        if (!unreachable || servers.length === 1) throw error;
+        if (attempt >= servers.length || !servers.some((s) => s.available))
+          throw noServerError(error);
       }
-      server.cache?.delete(key);
-      // The row no longer holds what this request read. Destroyed meanwhile (a logout):
-      // it stays destroyed. Changed by another request: merge our changes into theirs.
-      const current = (await server.run<Row>('read', [key], 'read a session changed concurrently'))
-        .rows[0];
-      if (!current) return;
-      const theirs = current.sess_data;
-      if (current.expired || theirs === null || base === null || attempt >= MAX_MERGE_ATTEMPTS) {
-        expected = null; // expired meanwhile, or too much contention: the last write wins
-        continue;
-      }
-      expected = md5(theirs);
-      if (data === undefined) {
-        text = theirs; // a metadata-only write keeps the data the other request stored
-        continue;
-      }
-      text = this.#stringify(mergeSessions(this.#parse(base), data, this.#parse(theirs)) as Data);
     }
   }
 
@@ -449,27 +561,4 @@ function cacheEntry(raw: string, row: MetadataRow, snapshot: Snapshot): CachedRo
     dbNowSeconds: snapshot.dbNowSeconds,
     readAtMillis: snapshot.readAtMillis,
   };
-}
-
-function openDatabase(o: ResolvedOptions<unknown>): { database: Database; connection: string } {
-  switch (o.db.kind) {
-    case 'embedded':
-      return { database: new PgliteDatabase(o.db.dir), connection: `embedded:${o.db.dir}` };
-    case 'pool':
-      return {
-        database: PgDatabase.wrap(o.db.pool, o.preparedStatements),
-        connection: 'pg Pool (given)',
-      };
-    case 'conninfo':
-      return {
-        database: PgDatabase.open({
-          config: toPoolConfig(o.db.value),
-          poolSize: o.poolSize,
-          connectTimeoutMillis: o.connectTimeoutMillis,
-          queryTimeoutMillis: o.queryTimeoutMillis,
-          preparedStatements: o.preparedStatements,
-        }),
-        connection: redact(o.db.value),
-      };
-  }
 }

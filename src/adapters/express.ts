@@ -44,10 +44,18 @@ export class PgsqlStore extends session.Store {
   ): void {
     this.core.read(sid).then((loaded) => {
       if (!loaded) return callback(null, null);
-      const data = loaded.data ?? { cookie: { originalMaxAge: null } };
+      // An expired session kept by keepExpired starts empty, with the cookie settings it had.
+      const data = loaded.data ?? {
+        cookie: loaded.expiredData?.cookie ?? { originalMaxAge: null },
+      };
       // The row's expiry is the cookie's: only that one is stored, by the database's clock.
       const remaining = loaded.state.remainingMillis();
-      if (data.cookie && data.cookie.originalMaxAge != null && remaining !== undefined) {
+      if (
+        data.cookie &&
+        data.cookie.originalMaxAge != null &&
+        remaining !== undefined &&
+        remaining > 0
+      ) {
         data.cookie.expires = new Date(Date.now() + remaining).toISOString();
       }
       states.set(data, loaded.state);
@@ -95,7 +103,8 @@ export class PgsqlStore extends session.Store {
     this.core
       .all()
       .then(
-        (sessions) => callback(null, Object.fromEntries(sessions) as Record<string, SessionData>),
+        (sessions) =>
+          callback(null, Object.fromEntries(sessions) as unknown as Record<string, SessionData>),
         callback,
       );
   }
