@@ -15,6 +15,18 @@ const KEYWORDS: Record<string, keyof PoolConfig> = {
 
 const IGNORED = new Set(['sslmode', 'connect_timeout', 'target_session_attrs', 'client_encoding']);
 
+const SESSION_ATTRS = [
+  'any',
+  'read-write',
+  'primary',
+  'read-only',
+  'standby',
+  'prefer-standby',
+] as const;
+
+/** libpq's target_session_attrs: which host of several to use. */
+export type TargetSessionAttrs = (typeof SESSION_ATTRS)[number];
+
 function invalid(message: string): SessionPgsqlError {
   return new SessionPgsqlError(ErrorCodes.INVALID_OPTION, `db: ${message}`);
 }
@@ -42,6 +54,13 @@ export function parseKeyValue(conninfo: string): Map<string, string> {
   return pairs;
 }
 
+function portNumber(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port <= 0 || port > 65535)
+    throw invalid(`port "${value}" is not a port number`);
+  return port;
+}
+
 /** Turns a libpq key=value string or a postgres:// URL into node-postgres settings. */
 export function toPoolConfig(db: string): PoolConfig {
   if (/^postgres(ql)?:\/\//i.test(db)) return { connectionString: db };
@@ -49,10 +68,7 @@ export function toPoolConfig(db: string): PoolConfig {
   for (const [key, value] of parseKeyValue(db)) {
     const target = KEYWORDS[key];
     if (target === 'port') {
-      const port = Number(value);
-      if (!Number.isInteger(port) || port <= 0 || port > 65535)
-        throw invalid(`port "${value}" is not a port number`);
-      config.port = port;
+      config.port = portNumber(value);
     } else if (target) {
       (config as Record<string, unknown>)[target] = value;
     } else if (key === 'sslmode') {
@@ -84,4 +100,56 @@ export function redact(db: string): string {
     }
   }
   return db.replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)/gi, '$1***');
+}
+
+/** One server entry of `db`: one or several hosts (a primary and its standbys). */
+export interface ServerTarget {
+  /** node-postgres settings for each host, in the order given. */
+  readonly hosts: readonly PoolConfig[];
+  readonly targetSessionAttrs: TargetSessionAttrs;
+}
+
+function sessionAttrs(value: string | null | undefined): TargetSessionAttrs {
+  const attrs = value ?? 'any';
+  if ((SESSION_ATTRS as readonly string[]).includes(attrs)) return attrs as TargetSessionAttrs;
+  throw invalid(`target_session_attrs must be one of ${SESSION_ATTRS.join(', ')}, got "${attrs}"`);
+}
+
+/** Pairs a host list with a port list as libpq does: one port for all, or one per host. */
+function pairHosts(hosts: string[], ports: string[]): Array<[string, string | undefined]> {
+  if (ports.length > 1 && ports.length !== hosts.length) {
+    throw invalid(
+      `${hosts.length} hosts but ${ports.length} ports: give one port, or one per host`,
+    );
+  }
+  return hosts.map((host, i) => [host, ports.length > 1 ? ports[i] : ports[0]]);
+}
+
+/**
+ * Reads a server entry, with libpq's multi-host forms: `host=a,b port=5432,5433
+ * target_session_attrs=read-write`, or `postgres://u@a:5432,b:5433/db?target_session_attrs=read-write`.
+ */
+export function parseServerTarget(db: string): ServerTarget {
+  const url = /^(postgres(?:ql)?:\/\/)([^@/?#]*@)?([^/?#]*)(.*)$/i.exec(db);
+  if (url) {
+    const [, scheme = '', auth = '', hostList = '', rest = ''] = url;
+    const attrs = sessionAttrs(
+      new URLSearchParams(rest.split('?')[1] ?? '').get('target_session_attrs'),
+    );
+    const hosts = hostList.split(',').map((h) => toPoolConfig(`${scheme}${auth}${h}${rest}`));
+    return { hosts, targetSessionAttrs: attrs };
+  }
+  const pairs = parseKeyValue(db);
+  const attrs = sessionAttrs(pairs.get('target_session_attrs'));
+  const hostList = (pairs.get('host') ?? pairs.get('hostaddr') ?? '').split(',');
+  const portList = (pairs.get('port') ?? '').split(',').filter((p) => p.length > 0);
+  if (hostList.length === 1 && portList.length <= 1)
+    return { hosts: [toPoolConfig(db)], targetSessionAttrs: attrs };
+  const hosts = pairHosts(hostList, portList).map(([host, port]) => {
+    const config = toPoolConfig(
+      db.replace(/\b(host|hostaddr|port)\s*=\s*('(?:[^'\\]|\\.)*'|\S*)/gi, ''),
+    );
+    return port === undefined ? { ...config, host } : { ...config, host, port: portNumber(port) };
+  });
+  return { hosts, targetSessionAttrs: attrs };
 }

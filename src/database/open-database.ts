@@ -1,7 +1,8 @@
-import { redact, toPoolConfig } from '../conninfo.js';
+import { parseServerTarget, redact } from '../conninfo.js';
 import type { ResolvedOptions, ServerOption } from '../options.js';
 import type { Database } from './database.js';
-import { PgDatabase } from './pg-database.js';
+import { MultiHostDatabase } from './multi-host-database.js';
+import { PgDatabase, type PgDatabaseSettings } from './pg-database.js';
 import { PgliteDatabase } from './pglite-database.js';
 
 export interface OpenedDatabase {
@@ -29,14 +30,19 @@ function openServer(
       connection: `pg Pool #${index}`,
     };
   }
-  return {
-    database: PgDatabase.open({
-      config: toPoolConfig(server.value),
+  const target = parseServerTarget(server.value);
+  const settings = target.hosts.map(
+    (config): PgDatabaseSettings => ({
+      config,
       poolSize: o.poolSize,
       connectTimeoutMillis: o.connectTimeoutMillis,
       queryTimeoutMillis: o.queryTimeoutMillis,
       preparedStatements: o.preparedStatements,
     }),
-    connection: redact(server.value),
-  };
+  );
+  const database =
+    settings.length === 1 && target.targetSessionAttrs === 'any'
+      ? PgDatabase.open(settings[0] as PgDatabaseSettings)
+      : new MultiHostDatabase(settings, target.targetSessionAttrs);
+  return { database, connection: redact(server.value) };
 }

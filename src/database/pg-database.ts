@@ -54,7 +54,7 @@ export async function openListenConnection(
 export class PgDatabase implements Database {
   #pool: PgPoolLike;
   readonly #owned: PgDatabaseSettings | undefined;
-  readonly #prepared: boolean;
+  #prepared: boolean;
   readonly listen: (() => Promise<ListenConnection>) | undefined;
 
   private constructor(pool: PgPoolLike, owned: PgDatabaseSettings | undefined, prepared: boolean) {
@@ -98,8 +98,25 @@ export class PgDatabase implements Database {
   }
 
   async query<Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> {
+    try {
+      return await this.#query<Row>(statement, values, this.#prepared);
+    } catch (error) {
+      // A transaction pooler (PgBouncer before 1.21) moves us between server connections,
+      // where our named statements do not exist, or exist already: go on without names.
+      const code = (error as { code?: unknown }).code;
+      if (!this.#prepared || (code !== '26000' && code !== '42P05')) throw error;
+      this.#prepared = false;
+      return this.#query<Row>(statement, values, false);
+    }
+  }
+
+  async #query<Row>(
+    statement: Statement,
+    values: readonly unknown[],
+    named: boolean,
+  ): Promise<QueryResult<Row>> {
     const result = await this.#pool.query({
-      ...(this.#prepared ? { name: statement.name } : {}),
+      ...(named ? { name: statement.name } : {}),
       text: statement.text,
       values: [...values],
     });

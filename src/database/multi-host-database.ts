@@ -1,0 +1,126 @@
+import type { ListenConnection } from '../cache/invalidation-listener.js';
+import type { TargetSessionAttrs } from '../conninfo.js';
+import { databaseError, ErrorCodes, SessionPgsqlError } from '../errors.js';
+import type { Database, QueryResult, Statement } from './database.js';
+import { openListenConnection, PgDatabase, type PgDatabaseSettings } from './pg-database.js';
+
+/** The statement that tells a primary from a standby. */
+const ROLE_CHECK: Statement = Object.freeze({
+  name: 'session_pgsql_role_check',
+  text: 'SELECT pg_is_in_recovery() AS standby',
+});
+
+/** SQLSTATE of a write on a read-only server (a primary demoted to standby). */
+const READ_ONLY_SQL_TRANSACTION = '25006';
+
+function accepts(attrs: TargetSessionAttrs, standby: boolean): boolean {
+  if (attrs === 'read-write' || attrs === 'primary') return !standby;
+  if (attrs === 'read-only' || attrs === 'standby') return standby;
+  return true;
+}
+
+/**
+ * One server entry with several hosts, as libpq reads `host=a,b target_session_attrs=...`:
+ * node-postgres has no multi-host support, so this finds the host that fits (the writable
+ * one for `read-write`) by asking each in turn, keeps a pool to it, and looks again when it
+ * stops answering or turns read-only: a promoted standby is followed without a restart.
+ */
+export class MultiHostDatabase implements Database {
+  readonly #hosts: readonly PgDatabaseSettings[];
+  readonly #attrs: TargetSessionAttrs;
+  #current: { database: PgDatabase; settings: PgDatabaseSettings } | undefined;
+  #finding: Promise<{ database: PgDatabase; settings: PgDatabaseSettings }> | undefined;
+
+  constructor(hosts: readonly PgDatabaseSettings[], attrs: TargetSessionAttrs) {
+    this.#hosts = hosts;
+    this.#attrs = attrs;
+  }
+
+  readonly listen = async (): Promise<ListenConnection> => {
+    const { settings } = await this.#host();
+    return openListenConnection(settings.config, settings.connectTimeoutMillis);
+  };
+
+  async query<Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> {
+    return this.#withHost((database) => database.query<Row>(statement, values));
+  }
+
+  async exec(script: string): Promise<void> {
+    return this.#withHost((database) => database.exec(script));
+  }
+
+  async reset(): Promise<void> {
+    await this.#drop();
+  }
+
+  async close(): Promise<void> {
+    await this.#drop();
+  }
+
+  /** Runs on the current host; if it went away or turned read-only, finds the right host once more. */
+  async #withHost<T>(run: (database: PgDatabase) => Promise<T>): Promise<T> {
+    const { database } = await this.#host();
+    try {
+      return await run(database);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const moved =
+        code === READ_ONLY_SQL_TRANSACTION ||
+        databaseError(error, 'run').code === ErrorCodes.DB_UNREACHABLE;
+      if (!moved) throw error;
+      await this.#drop(database);
+      return run((await this.#host()).database);
+    }
+  }
+
+  #host(): Promise<{ database: PgDatabase; settings: PgDatabaseSettings }> {
+    if (this.#current) return Promise.resolve(this.#current);
+    this.#finding ??= this.#find().finally(() => {
+      this.#finding = undefined;
+    });
+    return this.#finding;
+  }
+
+  async #find(): Promise<{ database: PgDatabase; settings: PgDatabaseSettings }> {
+    const failures: string[] = [];
+    let fallback: { database: PgDatabase; settings: PgDatabaseSettings } | undefined;
+    for (const settings of this.#hosts) {
+      const database = PgDatabase.open(settings);
+      try {
+        const { rows } = await database.query<{ standby: boolean }>(ROLE_CHECK, []);
+        const standby = rows[0]?.standby === true;
+        if (accepts(this.#attrs, standby)) {
+          await fallback?.database.close();
+          this.#current = { database, settings };
+          return this.#current;
+        }
+        // prefer-standby takes a primary when no standby answers
+        if (this.#attrs === 'prefer-standby' && !fallback) {
+          fallback = { database, settings };
+          continue;
+        }
+        failures.push(
+          `${settings.config.host ?? 'a host'}: ${standby ? 'a standby' : 'a primary'}`,
+        );
+      } catch (error) {
+        failures.push(`${settings.config.host ?? 'a host'}: ${(error as Error).message}`);
+      }
+      await database.close().catch(() => {});
+    }
+    if (fallback) {
+      this.#current = fallback;
+      return fallback;
+    }
+    throw new SessionPgsqlError(
+      ErrorCodes.DB_UNREACHABLE,
+      `no host accepts ${this.#attrs} connections (${failures.join('; ')})`,
+    );
+  }
+
+  async #drop(database?: PgDatabase): Promise<void> {
+    const current = this.#current;
+    if (!current || (database && current.database !== database)) return;
+    this.#current = undefined;
+    await current.database.close().catch(() => {});
+  }
+}
