@@ -143,21 +143,19 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
         }),
     );
     this.#router = new ServerRouter(servers, o.failoverMode);
-    const warn = (what: string) => (error: unknown) =>
-      process.emitWarning(`${what} failed: ${(error as Error).message}`, {
-        code: 'SPG_BACKGROUND_FAILED',
-      });
+    const warn = (code: string, what: string) => (error: unknown) =>
+      process.emitWarning(`${what} failed: ${(error as Error).message}`, { code });
     this.#failover = new Failover(
       this.#router,
       o.healthCheckMillis,
-      warn('moving sessions home after a failover'),
+      warn('SPG_HANDBACK_FAILED', 'moving sessions home after a failover'),
     );
     this.#ids = new SessionIds(o.idPattern, o.hashIds);
     this.#gc = new GarbageCollector(servers, {
       intervalSeconds: o.gcIntervalSeconds,
       batchSize: o.gcBatchSize,
       onCollected: (result) => this.emit('gc', result),
-      onFailed: warn('garbage collection'),
+      onFailed: warn('SPG_GC_FAILED', 'garbage collection'),
     });
   }
 
