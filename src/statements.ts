@@ -30,6 +30,7 @@ export interface Statements {
   readonly list: Statement;
   readonly clear: Statement;
   readonly gcClaim: Statement;
+  readonly gcSelect: Statement;
   readonly gcDelete: Statement;
   readonly tableExists: Statement;
   readonly notifyAll: Statement;
@@ -69,9 +70,9 @@ export function buildStatements(
   return Object.freeze({
     read: statement(
       'read',
-      `SELECT ${keepExpired ? 'sess_data' : 'CASE WHEN sess_expire >= n.t THEN sess_data END AS sess_data'}, sess_expire < n.t AS expired,
-  ${SESSION_COLUMNS}, n.t AS now
-FROM ${t}, (SELECT ${NOW} AS t) n WHERE sess_id = $1`,
+      `SELECT ${keepExpired ? 'sess_data' : `CASE WHEN sess_expire >= ${NOW} THEN sess_data END AS sess_data`},
+  sess_expire < ${NOW} AS expired, ${SESSION_COLUMNS}, ${NOW} AS now
+FROM ${t} WHERE sess_id = $1`,
     ),
     // A new session, or one that was not read. $1 key, $2 name, $3 data, $4 lifetime s,
     // $5 address, $6-$8 error/warning/notice added, $9 message (null keeps), $10 custom set?, $11 custom
@@ -79,8 +80,8 @@ FROM ${t}, (SELECT ${NOW} AS t) n WHERE sess_id = $1`,
       'write',
       `INSERT INTO ${t} AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
   sess_addr_created, sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom)
-SELECT $1::text, $2::text, $3::text, n.t, n.t, n.t + $4::bigint, $5::text, $5::text, 1, $6::int, $7::int, $8::int, $9::text, $11::text
-FROM (SELECT ${NOW} AS t) n
+VALUES ($1::text, $2::text, $3::text, ${NOW}, ${NOW}, ${NOW} + $4::bigint, $5::text, $5::text, 1,
+  $6::int, $7::int, $8::int, $9::text, $11::text)
 ON CONFLICT (sess_id) DO UPDATE SET
   sess_name = excluded.sess_name,
   sess_data = excluded.sess_data,
@@ -130,18 +131,20 @@ WHERE sess_id = $1 AND sess_expire >= ${NOW} AND ($3::bigint = 0 OR sess_expire 
       'gc_claim',
       `INSERT INTO ${t} AS s (sess_id, sess_name, sess_created, sess_modified, sess_expire,
   sess_counter, sess_error, sess_warning, sess_notice)
-SELECT '${GC_MARKER_ID}', 'session-pgsql garbage collection', n.t, n.t, n.t + $1::bigint, 1, 0, 0, 0
-FROM (SELECT ${NOW} AS t) n
+VALUES ('${GC_MARKER_ID}', 'session-pgsql garbage collection', ${NOW}, ${NOW}, ${NOW} + $1::bigint, 1, 0, 0, 0)
 ON CONFLICT (sess_id) DO UPDATE SET sess_modified = excluded.sess_modified,
   sess_expire = excluded.sess_expire, sess_counter = coalesce(s.sess_counter, 0) + 1
 WHERE s.sess_modified <= excluded.sess_modified - $1::bigint
 RETURNING sess_counter`,
     ),
-    // Deletes at most $1 expired rows; rows locked by a request are left for the next batch.
+    // Collection in batches: up to $1 expired keys (on the expiry index), then those rows.
+    gcSelect: statement(
+      'gc_select',
+      `SELECT sess_id FROM ${t} WHERE sess_expire < ${NOW} AND sess_id <> '${GC_MARKER_ID}' LIMIT $1::int`,
+    ),
     gcDelete: statement(
       'gc_delete',
-      `DELETE FROM ${t} WHERE sess_id IN (SELECT sess_id FROM ${t}
-  WHERE sess_expire < ${NOW} AND sess_id <> '${GC_MARKER_ID}' LIMIT $1::int FOR UPDATE SKIP LOCKED)`,
+      `DELETE FROM ${t} WHERE sess_id = ANY($1::text[]) AND sess_expire < ${NOW} AND sess_id <> '${GC_MARKER_ID}'`,
     ),
     tableExists: statement('table_exists', 'SELECT to_regclass($1::text) IS NOT NULL AS exists'),
     ping: statement('ping', 'SELECT 1'),
@@ -150,8 +153,7 @@ RETURNING sess_counter`,
       'mark',
       `INSERT INTO ${t} AS s (sess_id, sess_name, sess_created, sess_modified, sess_expire,
   sess_counter, sess_error, sess_warning, sess_notice)
-SELECT $1::text, 'session-pgsql failover marker', n.t, n.t, n.t + ${BOOKKEEPING_SECONDS}, 0, 0, 0, 0
-FROM (SELECT ${NOW} AS t) n
+VALUES ($1::text, 'session-pgsql failover marker', ${NOW}, ${NOW}, ${NOW} + ${BOOKKEEPING_SECONDS}, 0, 0, 0, 0)
 ON CONFLICT (sess_id) DO UPDATE SET sess_modified = excluded.sess_modified, sess_expire = excluded.sess_expire`,
     ),
     // $1 marker ids
@@ -171,8 +173,7 @@ ON CONFLICT (sess_id) DO UPDATE SET sess_modified = excluded.sess_modified, sess
       'tombstone',
       `INSERT INTO ${t} AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
   sess_counter, sess_error, sess_warning, sess_notice)
-SELECT $1::text, '${TOMBSTONE_NAME}', NULL, n.t, n.t, n.t + ${BOOKKEEPING_SECONDS}, 0, 0, 0, 0
-FROM (SELECT ${NOW} AS t) n
+VALUES ($1::text, '${TOMBSTONE_NAME}', NULL, ${NOW}, ${NOW}, ${NOW} + ${BOOKKEEPING_SECONDS}, 0, 0, 0, 0)
 ON CONFLICT (sess_id) DO UPDATE SET sess_name = excluded.sess_name, sess_data = NULL,
   sess_modified = excluded.sess_modified, sess_expire = excluded.sess_expire${channel ? ` RETURNING 1${notify('$2')}` : ''}`,
     ),
