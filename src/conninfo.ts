@@ -87,6 +87,14 @@ export function toPoolConfig(db: string): PoolConfig {
 
 /** A connection string for display: the password replaced by `***`. */
 export function redact(db: string): string {
+  // A multi-host URL (`a:5432,b:5433`) is no WHATWG URL: redact it with one host, then put
+  // the list back, so that it keeps naming its hosts (it names the server in placement too).
+  const multiHost = /^(postgres(?:ql)?:\/\/(?:[^@/?#]*@)?)([^/?#]*,[^/?#]*)(.*)$/i.exec(db);
+  if (multiHost) {
+    const [, start = '', hosts = '', rest = ''] = multiHost;
+    const single = redact(`${start}multi-host${rest}`);
+    return single.includes('multi-host') ? single.replace('multi-host', hosts) : single;
+  }
   if (/^postgres(ql)?:\/\//i.test(db)) {
     try {
       const url = new URL(db);

@@ -1,4 +1,8 @@
-import { InvalidationListener, type ListenConnection } from './cache/invalidation-listener.js';
+import {
+  InvalidationListener,
+  type ListenConnection,
+  PING_STATEMENT,
+} from './cache/invalidation-listener.js';
 import { SessionCache } from './cache/session-cache.js';
 import type { Database, QueryResult } from './database/database.js';
 import { databaseError } from './errors.js';
@@ -95,6 +99,7 @@ export class Server {
         channel: cache.channel,
         instanceId: cache.instanceId,
         connect: cache.listen,
+        ping: (values) => this.#database.query(PING_STATEMENT, values),
       });
     } else {
       this.cache.enabled = true; // an in-process database: no other process can change it

@@ -177,7 +177,10 @@ VALUES ($1::text, '${TOMBSTONE_NAME}', NULL, ${NOW}, ${NOW}, ${NOW} + ${BOOKKEEP
 ON CONFLICT (sess_id) DO UPDATE SET sess_name = excluded.sess_name, sess_data = NULL,
   sess_modified = excluded.sess_modified, sess_expire = excluded.sess_expire${channel ? ` RETURNING 1${notify('$2')}` : ''}`,
     ),
-    // Moves a copy home: the whole row as read elsewhere, unless the home holds a newer one.
+    // Moves a copy home: the whole row as read elsewhere, only if the home still holds what
+    // was read there ($15: it had a row; $16-$20: its sess_modified, sess_name, sess_counter,
+    // sess_expire and md5 of sess_data, null when the read could not see the data): a change
+    // made meanwhile is never overwritten.
     restore: statement(
       'restore',
       `INSERT INTO ${t} AS s (sess_id, sess_data, ${SESSION_COLUMNS})
@@ -189,13 +192,18 @@ ON CONFLICT (sess_id) DO UPDATE SET sess_data = excluded.sess_data, sess_name = 
   sess_addr_modified = excluded.sess_addr_modified, sess_counter = excluded.sess_counter,
   sess_error = excluded.sess_error, sess_warning = excluded.sess_warning, sess_notice = excluded.sess_notice,
   sess_err_message = excluded.sess_err_message, sess_custom = excluded.sess_custom
-WHERE s.sess_modified <= excluded.sess_modified`,
+WHERE $15::boolean AND s.sess_modified IS NOT DISTINCT FROM $16::bigint
+  AND s.sess_name IS NOT DISTINCT FROM $17::text AND s.sess_counter IS NOT DISTINCT FROM $18::int
+  AND s.sess_expire IS NOT DISTINCT FROM $19::bigint
+  AND ($20::text IS NULL OR md5(s.sess_data) = $20::text)`,
     ),
-    // Deletes a copy that was moved, only if nobody changed it meanwhile. $1 key, $2 modified, $3 name
+    // Deletes a copy that was moved, only if nobody changed it meanwhile.
+    // $1 key, $2 modified, $3 name, $4 counter, $5 expire, $6 md5 of data (null: not compared)
     removeCopy: statement(
       'remove_copy',
       `DELETE FROM ${t} WHERE sess_id = $1 AND sess_modified IS NOT DISTINCT FROM $2::bigint
-  AND sess_name IS NOT DISTINCT FROM $3::text`,
+  AND sess_name IS NOT DISTINCT FROM $3::text AND sess_counter IS NOT DISTINCT FROM $4::int
+  AND sess_expire IS NOT DISTINCT FROM $5::bigint AND ($6::text IS NULL OR md5(sess_data) = $6::text)`,
     ),
     // $1 after this key, $2 batch size
     scan: statement(

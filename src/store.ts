@@ -174,11 +174,13 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
         if ((state.remainingMillis() ?? 0) > 0) return { data: this.#parse(raw), state };
       }
       const epoch = server.cache?.epoch ?? 0;
+      const sentAt = performance.now();
       const { rows } = await server.run<SessionRow>('read', [key], 'read a session');
       const loaded = this.#loaded(id, server, rows[0]);
       const snapshot = loaded?.state.snapshot;
       if (snapshot?.raw != null && !snapshot.expired) {
-        server.cache?.set(key, cacheEntry(snapshot.raw, rows[0] as SessionRow, snapshot), epoch);
+        const entry = cacheEntry(snapshot.raw, rows[0] as SessionRow, snapshot, sentAt);
+        server.cache?.set(key, entry, epoch);
       }
       return loaded;
     });
@@ -242,15 +244,18 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     return this.#routed(key, async (route) => {
       if (route.others.length > 0) await this.#failover.reconcile(key, route);
       const server = route.target;
+      const snapshot = state?.snapshot;
+      // Our estimate of the database's clock before the statement runs (within a second).
+      const dbNow = snapshot
+        ? snapshot.dbNowSeconds + (performance.now() - snapshot.readAtMillis) / 1000
+        : undefined;
       const { rowCount } = await server.run(
         'touch',
         [key, lifetime, window, options.address ?? null],
         'touch a session',
       );
-      const snapshot = state?.snapshot;
-      if (rowCount > 0 && snapshot && server.cache) {
-        const dbNow = snapshot.dbNowSeconds + (performance.now() - snapshot.readAtMillis) / 1000;
-        server.cache.extend(key, Math.floor(dbNow) + lifetime);
+      if (rowCount > 0 && dbNow !== undefined) {
+        server.cache?.extend(key, Math.floor(dbNow) - 1 + lifetime); // never later than stored
       }
       return rowCount > 0;
     });
@@ -265,13 +270,15 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     if (key === undefined) return;
     await this.#routed(key, async (route) => {
       const target = route.target;
-      target.cache?.delete(key);
+      target.cache?.invalidate(key);
       if (route.failedOver) {
         await target.run('tombstone', [key, ...this.#notifyArgs], 'record a destroyed session');
         await this.#failover.mark(route);
       } else {
         await target.run('destroy', [key, ...this.#notifyArgs], 'destroy a session');
       }
+      // A read of ours that was in flight may have put the session back meanwhile.
+      target.cache?.invalidate(key);
       for (const other of route.others) {
         await other.run('destroy', [key, ...this.#notifyArgs], 'destroy a copy').catch(() => {});
       }
@@ -325,6 +332,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     for (const server of this.#router.servers) {
       server.cache?.flush();
       await server.run('clear', [], 'clear sessions');
+      server.cache?.flush(); // reads of ours in flight may have put sessions back meanwhile
       if (this.#notifyArgs.length > 0)
         await server.run('notifyAll', this.#notifyArgs, 'tell other processes');
     }
@@ -432,6 +440,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
           c.custom,
         ];
         const epoch = server.cache?.epoch ?? 0;
+        const sentAt = performance.now();
         const { rows } =
           expected === null
             ? await server.run<MetadataRow>(
@@ -448,10 +457,10 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
         if (row) {
           const written = snapshotOf(text, row, row.sess_modified ?? 0, false);
           state.written(row, written);
-          server.cache?.set(key, cacheEntry(text, row, written), epoch);
+          server.cache?.written(key, cacheEntry(text, row, written, sentAt), epoch);
           return;
         }
-        server.cache?.delete(key);
+        server.cache?.invalidate(key);
         // The row no longer holds what this request read. Destroyed meanwhile (a logout):
         // it stays destroyed. Changed by another request: merge our changes into theirs.
         const { rows: now } = await server.run<SessionRow>(
@@ -485,7 +494,11 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     const servers = this.#router.servers;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await operation(this.#router.route(key));
+        const route = this.#router.route(key);
+        // While copies may have to be moved home, one operation per session at a time here.
+        return await (route.others.length > 0
+          ? this.#failover.exclusive(key, () => operation(route))
+          : operation(route));
       } catch (error) {
         const unreachable =
           error instanceof SessionPgsqlError && error.code === ErrorCodes.DB_UNREACHABLE;
@@ -551,12 +564,18 @@ function snapshotOf(
   });
 }
 
-function cacheEntry(raw: string, row: MetadataRow, snapshot: Snapshot): CachedRow {
+/**
+ * A cache entry dated from when its statement was sent, not when its answer came: our
+ * estimate of the database's clock is then less than a second behind it (the clock is read
+ * in whole seconds, rounded down), never more, so the cache stops serving a session
+ * (estimate >= sess_expire) no later than the database does (clock >= sess_expire + 1).
+ */
+function cacheEntry(raw: string, row: MetadataRow, snapshot: Snapshot, sentAt: number): CachedRow {
   return {
     raw,
     row,
     expireSeconds: snapshot.expireSeconds,
     dbNowSeconds: snapshot.dbNowSeconds,
-    readAtMillis: snapshot.readAtMillis,
+    readAtMillis: sentAt,
   };
 }

@@ -1,3 +1,4 @@
+import type { Statement } from '../database/database.js';
 import type { SessionCache } from './session-cache.js';
 
 /** A dedicated connection that receives notifications (a `pg` Client, or a client held from a pool). */
@@ -17,29 +18,59 @@ export interface InvalidationListenerSettings {
   /** Payloads are `<instance> <key>`; our own are ignored (we already updated our cache). */
   readonly instanceId: string;
   readonly connect: () => Promise<ListenConnection>;
+  /**
+   * Runs `PING_STATEMENT` with these values the way the store's writes run (same pool,
+   * same pooler): its notification must come back on the listening connection.
+   */
+  readonly ping: (values: readonly [channel: string, payload: string]) => Promise<unknown>;
   readonly onStateChange?: (listening: boolean, error?: unknown) => void;
 }
+
+/** The notification that proves notifications of the store's statements reach the listener. */
+export const PING_STATEMENT: Statement = Object.freeze({
+  name: 'session_pgsql_listen_ping',
+  text: 'SELECT pg_notify($1::text, $2::text)',
+});
 
 const MAX_BACKOFF_MILLIS = 30_000;
 
 /**
+ * How often the listener proves that notifications still reach it, and how long one may
+ * take to come back. A connection that dies silently (a hung server, a lost network path,
+ * a host that went away) delivers no notifications and no error, and one that goes through
+ * a transaction pooler (PgBouncer in transaction mode) loses them: without this proof the
+ * cache would serve what other processes changed until each session's expiry. With it, the
+ * cache is on only once a notification came back, and goes off within about twice this
+ * time after they stop coming.
+ */
+const HEARTBEAT_MILLIS = 2_000;
+
+/**
  * Keeps one server's cache coherent with every other process: LISTEN on a dedicated
  * connection; another process's write or destroy drops the key. While not listening
- * (not yet connected, connection lost) the cache is disabled and emptied, so reads go to
- * the database: losing notifications can never serve a stale session for long.
+ * (not yet connected and proven, connection lost, or a ping not back in time) the cache is
+ * disabled and emptied, so reads go to the database: losing notifications can never serve
+ * a stale session for long.
  */
 export class InvalidationListener {
   readonly #cache: SessionCache;
   readonly #settings: InvalidationListenerSettings;
+  /** Our own channel for pings, so that other processes do not receive them. */
+  readonly #pingChannel: string;
   #connection: ListenConnection | undefined;
   #starting: Promise<void> | undefined;
   #retry: NodeJS.Timeout | undefined;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #awaitedPing: { payload: string; arrived: () => void } | undefined;
+  #pings = 0;
   #failures = 0;
   #stopped = false;
 
   constructor(cache: SessionCache, settings: InvalidationListenerSettings) {
     this.#cache = cache;
     this.#settings = settings;
+    const tag = settings.instanceId.replace(/[^0-9a-z]/gi, '').slice(0, 16);
+    this.#pingChannel = `${settings.channel}_${tag}`.slice(0, 63);
   }
 
   get listening(): boolean {
@@ -65,18 +96,23 @@ export class InvalidationListener {
     let connection: ListenConnection | undefined;
     try {
       connection = await this.#settings.connect();
-      connection.on('notification', (message) => this.#onNotification(message.payload));
+      connection.on('notification', (message) =>
+        this.#onNotification(message.channel, message.payload),
+      );
       connection.on('error', (error) => this.#onLost(connection, error));
       connection.on('end', () =>
         this.#onLost(connection, new Error('the listening connection ended')),
       );
-      await connection.query(`LISTEN "${this.#settings.channel}"`);
+      await connection.query(`LISTEN "${this.#settings.channel}"; LISTEN "${this.#pingChannel}"`);
+      // On only once a notification sent the way writes are sent has come back.
+      await this.#ping();
       if (this.#stopped) throw new Error('stopped');
       this.#connection = connection;
       this.#failures = 0;
       // Notifications may have been missed before this point: start from nothing.
       this.#cache.flush();
       this.#cache.enabled = true;
+      this.#beat(connection);
       this.#settings.onStateChange?.(true);
     } catch (error) {
       await connection?.close().catch(() => {});
@@ -84,13 +120,57 @@ export class InvalidationListener {
     }
   }
 
-  #onNotification(payload: string | undefined): void {
+  #onNotification(channel: string, payload: string | undefined): void {
+    if (channel === this.#pingChannel) {
+      if (payload !== undefined && payload === this.#awaitedPing?.payload)
+        this.#awaitedPing.arrived();
+      return;
+    }
     if (!payload) return;
     const space = payload.indexOf(' ');
     if (payload.slice(0, space) === this.#settings.instanceId) return;
     const key = payload.slice(space + 1);
     if (key === '*') this.#cache.flush();
     else this.#cache.invalidate(key);
+  }
+
+  /** Sends a notification through the store's connections; resolves once it came back. */
+  async #ping(): Promise<void> {
+    this.#pings += 1;
+    const payload = String(this.#pings);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#awaitedPing = { payload, arrived: resolve };
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `a notification did not come back to the listening connection in ${HEARTBEAT_MILLIS} ms`,
+              ),
+            ),
+          HEARTBEAT_MILLIS,
+        );
+        timer.unref();
+        this.#settings.ping([this.#pingChannel, payload]).catch(reject);
+      });
+    } finally {
+      clearTimeout(timer);
+      if (this.#awaitedPing?.payload === payload) this.#awaitedPing = undefined;
+    }
+  }
+
+  /** Proves now and then that notifications still arrive; if not, they are lost. */
+  #beat(connection: ListenConnection): void {
+    this.#heartbeat = setTimeout(() => {
+      this.#ping().then(
+        () => {
+          if (connection === this.#connection) this.#beat(connection);
+        },
+        (error: unknown) => this.#onLost(connection, error),
+      );
+    }, HEARTBEAT_MILLIS);
+    this.#heartbeat.unref();
   }
 
   #onLost(connection: ListenConnection | undefined, error: unknown): void {
@@ -111,6 +191,7 @@ export class InvalidationListener {
   }
 
   #lost(): void {
+    clearTimeout(this.#heartbeat);
     this.#cache.enabled = false;
     this.#cache.flush();
     const connection = this.#connection;

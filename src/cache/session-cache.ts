@@ -14,17 +14,27 @@ export interface CachedRow {
 /**
  * Recently read sessions of one server, least recently used dropped first. It serves
  * reads only while `enabled`: that is, while the invalidation listener is connected.
- * `epoch` counts invalidations, so that a read that was in flight while another process
- * changed a session does not put the old value back.
+ *
+ * `epoch` counts invalidations. An operation takes it when it starts and hands it back
+ * with what it read: if that key was invalidated since (or everything was flushed), the
+ * value may be stale and is not kept. Invalidations are remembered per key, so that one
+ * session changing does not stop others from being cached; the memory of them is bounded
+ * (past the bound, operations older than the forgotten invalidation are refused).
  */
 export class SessionCache {
   readonly #maxEntries: number;
+  readonly #maxInvalidations: number;
   readonly #entries = new Map<string, CachedRow>();
+  /** Key -> epoch of its last invalidation, oldest first. */
+  readonly #invalidated = new Map<string, number>();
   #epoch = 0;
+  /** Operations that started before this epoch may have missed an invalidation. */
+  #floor = 0;
   enabled = false;
 
   constructor(maxEntries: number) {
     this.#maxEntries = maxEntries;
+    this.#maxInvalidations = Math.max(1000, maxEntries);
   }
 
   get epoch(): number {
@@ -46,17 +56,22 @@ export class SessionCache {
   }
 
   /**
-   * Stores an entry read or written when the epoch was `epoch`. If anything was
-   * invalidated since, the entry may be stale: the key is dropped instead.
+   * Stores an entry read when the epoch was `epoch`. If the key was invalidated since,
+   * the entry may be stale: the key is dropped instead.
    */
   set(key: string, entry: CachedRow, epoch: number): void {
     this.#entries.delete(key);
-    if (!this.enabled || epoch !== this.#epoch) return;
-    this.#entries.set(key, entry);
-    if (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next().value;
-      if (oldest !== undefined) this.#entries.delete(oldest);
-    }
+    if (this.enabled && this.#unchangedSince(key, epoch)) this.#put(key, entry);
+  }
+
+  /**
+   * Stores what this process has just written (the operation started at `epoch`). Reads
+   * of the key still in flight may hold the old value: they may no longer store it.
+   */
+  written(key: string, entry: CachedRow, epoch: number): void {
+    const fresh = this.#unchangedSince(key, epoch);
+    this.invalidate(key);
+    if (this.enabled && fresh) this.#put(key, entry);
   }
 
   /** Records a new expiry after a touch. */
@@ -65,20 +80,39 @@ export class SessionCache {
     if (entry) this.#entries.set(key, { ...entry, expireSeconds });
   }
 
-  /** Forgets one session that this process changed or destroyed. */
-  delete(key: string): void {
-    this.#entries.delete(key);
-  }
-
-  /** Forgets one session that another process changed or destroyed. */
+  /**
+   * Forgets one session that changed or was destroyed (here or in another process), and
+   * refuses what reads already in flight for it bring back.
+   */
   invalidate(key: string): void {
     this.#epoch += 1;
     this.#entries.delete(key);
+    this.#invalidated.delete(key);
+    this.#invalidated.set(key, this.#epoch);
+    if (this.#invalidated.size > this.#maxInvalidations) {
+      const [oldest, epoch] = this.#invalidated.entries().next().value ?? ['', 0];
+      this.#invalidated.delete(oldest);
+      this.#floor = Math.max(this.#floor, epoch);
+    }
   }
 
   /** Forgets everything: on (re)connection of the listener, or a `clear()` anywhere. */
   flush(): void {
     this.#epoch += 1;
+    this.#floor = this.#epoch;
+    this.#invalidated.clear();
     this.#entries.clear();
+  }
+
+  #unchangedSince(key: string, epoch: number): boolean {
+    return epoch >= this.#floor && (this.#invalidated.get(key) ?? 0) <= epoch;
+  }
+
+  #put(key: string, entry: CachedRow): void {
+    this.#entries.set(key, entry);
+    if (this.#entries.size > this.#maxEntries) {
+      const oldest = this.#entries.keys().next().value;
+      if (oldest !== undefined) this.#entries.delete(oldest);
+    }
   }
 }

@@ -28,8 +28,8 @@ function accepts(attrs: TargetSessionAttrs, standby: boolean): boolean {
 export class MultiHostDatabase implements Database {
   readonly #hosts: readonly PgDatabaseSettings[];
   readonly #attrs: TargetSessionAttrs;
-  #current: { database: PgDatabase; settings: PgDatabaseSettings } | undefined;
-  #finding: Promise<{ database: PgDatabase; settings: PgDatabaseSettings }> | undefined;
+  #current: Host | undefined;
+  #finding: Promise<Host> | undefined;
 
   constructor(hosts: readonly PgDatabaseSettings[], attrs: TargetSessionAttrs) {
     this.#hosts = hosts;
@@ -59,21 +59,36 @@ export class MultiHostDatabase implements Database {
 
   /** Runs on the current host; if it went away or turned read-only, finds the right host once more. */
   async #withHost<T>(run: (database: PgDatabase) => Promise<T>): Promise<T> {
-    const { database } = await this.#host();
+    const host = await this.#host();
     try {
-      return await run(database);
+      return await this.#use(host, run);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       const moved =
         code === READ_ONLY_SQL_TRANSACTION ||
         databaseError(error, 'run').code === ErrorCodes.DB_UNREACHABLE;
       if (!moved) throw error;
-      await this.#drop(database);
-      return run((await this.#host()).database);
+      await this.#drop(host);
+      return this.#use(await this.#host(), run);
     }
   }
 
-  #host(): Promise<{ database: PgDatabase; settings: PgDatabaseSettings }> {
+  /**
+   * Runs on `host`, counting the statements in flight there: a host that was dropped
+   * meanwhile is closed after its last one. (A pg Pool that is ending never serves the
+   * requests waiting in its queue, nor fails them: they would wait for the connect timeout.)
+   */
+  async #use<T>(host: Host, run: (database: PgDatabase) => Promise<T>): Promise<T> {
+    host.active += 1;
+    try {
+      return await run(host.database);
+    } finally {
+      host.active -= 1;
+      if (host.dropped && host.active === 0) void host.database.close().catch(() => {});
+    }
+  }
+
+  #host(): Promise<Host> {
     if (this.#current) return Promise.resolve(this.#current);
     this.#finding ??= this.#find().finally(() => {
       this.#finding = undefined;
@@ -81,9 +96,9 @@ export class MultiHostDatabase implements Database {
     return this.#finding;
   }
 
-  async #find(): Promise<{ database: PgDatabase; settings: PgDatabaseSettings }> {
+  async #find(): Promise<Host> {
     const failures: string[] = [];
-    let fallback: { database: PgDatabase; settings: PgDatabaseSettings } | undefined;
+    let fallback: Host | undefined;
     for (const settings of this.#hosts) {
       const database = PgDatabase.open(settings);
       try {
@@ -91,19 +106,17 @@ export class MultiHostDatabase implements Database {
         const standby = rows[0]?.standby === true;
         if (accepts(this.#attrs, standby)) {
           await fallback?.database.close();
-          this.#current = { database, settings };
+          this.#current = { database, settings, active: 0, dropped: false };
           return this.#current;
         }
         // prefer-standby takes a primary when no standby answers
         if (this.#attrs === 'prefer-standby' && !fallback) {
-          fallback = { database, settings };
+          fallback = { database, settings, active: 0, dropped: false };
           continue;
         }
-        failures.push(
-          `${settings.config.host ?? 'a host'}: ${standby ? 'a standby' : 'a primary'}`,
-        );
+        failures.push(`${hostLabel(settings)}: ${standby ? 'a standby' : 'a primary'}`);
       } catch (error) {
-        failures.push(`${settings.config.host ?? 'a host'}: ${(error as Error).message}`);
+        failures.push(`${hostLabel(settings)}: ${(error as Error).message}`);
       }
       await database.close().catch(() => {});
     }
@@ -117,10 +130,30 @@ export class MultiHostDatabase implements Database {
     );
   }
 
-  async #drop(database?: PgDatabase): Promise<void> {
+  async #drop(host?: Host): Promise<void> {
     const current = this.#current;
-    if (!current || (database && current.database !== database)) return;
+    if (!current || (host && current !== host)) return;
     this.#current = undefined;
-    await current.database.close().catch(() => {});
+    current.dropped = true;
+    if (current.active === 0) await current.database.close().catch(() => {});
+  }
+}
+
+/** The host in use, with its statements in flight. */
+interface Host {
+  readonly database: PgDatabase;
+  readonly settings: PgDatabaseSettings;
+  active: number;
+  dropped: boolean;
+}
+
+/** `host:port` of a host, for messages (the URL form keeps it in `connectionString`). */
+function hostLabel(settings: PgDatabaseSettings): string {
+  const { host, port, connectionString } = settings.config;
+  if (host !== undefined) return port === undefined ? host : `${host}:${port}`;
+  try {
+    return new URL(connectionString ?? '').host || 'a host';
+  } catch {
+    return 'a host';
   }
 }

@@ -47,7 +47,13 @@ export async function openListenConnection(
   });
   client.on('error', () => {});
   await client.connect();
-  return Object.assign(client as PgClientLike, { close: () => client.end() }) as ListenConnection;
+  // A connection given up on may be dead without knowing it (a hung server): end it, and
+  // if the server does not answer the goodbye, drop the socket.
+  const close = async () => {
+    const timer = setTimeout(() => client.connection.stream.destroy(), 1000);
+    await client.end().finally(() => clearTimeout(timer));
+  };
+  return Object.assign(client as PgClientLike, { close }) as ListenConnection;
 }
 
 /** A server reached through node-postgres: either a pool we own or the user's own. */
@@ -98,13 +104,16 @@ export class PgDatabase implements Database {
   }
 
   async query<Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> {
+    const named = this.#prepared;
     try {
-      return await this.#query<Row>(statement, values, this.#prepared);
+      return await this.#query<Row>(statement, values, named);
     } catch (error) {
       // A transaction pooler (PgBouncer before 1.21) moves us between server connections,
       // where our named statements do not exist, or exist already: go on without names.
+      // (The statement did not run: it failed at Parse or Bind.) Decided by this attempt,
+      // not the flag: a concurrent statement may have turned names off meanwhile.
       const code = (error as { code?: unknown }).code;
-      if (!this.#prepared || (code !== '26000' && code !== '42P05')) throw error;
+      if (!named || (code !== '26000' && code !== '42P05')) throw error;
       this.#prepared = false;
       return this.#query<Row>(statement, values, false);
     }

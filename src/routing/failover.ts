@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ErrorCodes, SessionPgsqlError } from '../errors.js';
 import type { Server } from '../server.js';
 import type { Route, ServerRouter } from '../server-router.js';
@@ -16,15 +17,19 @@ export const isTombstone = (row: SessionRow) => row.sess_name === TOMBSTONE_NAME
 
 const SCAN_BATCH = 500;
 
+/** Moves retried when the target changed between reading it and writing the copy there. */
+const MAX_RECONCILE_ATTEMPTS = 5;
+const CHANGED_MEANWHILE = Symbol('changed meanwhile');
+
 /**
  * Failover without losing sessions, across several servers.
  *
  * A write or destroy that cannot go to a session's home goes to the next server in
  * the session's order, which then carries a marker row naming that home; a destroy leaves
  * a tombstone there. Every process polls the markers. While a marker exists, the
- * sessions it may concern are read from both servers and the newer copy (or tombstone)
- * is moved to where the session belongs now; a background pass moves the rest and then
- * drops the marker.
+ * sessions it may concern are read from both servers and the copy (or tombstone) on the
+ * marked server, written while the home could not be reached, is moved to where the
+ * session belongs now; a background pass moves the rest and then drops the marker.
  */
 export class Failover {
   readonly #router: ServerRouter;
@@ -32,6 +37,8 @@ export class Failover {
   readonly #onFailed: (error: unknown) => void;
   #ready: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** Per session key, the end of the last exclusive run (see `exclusive`). */
+  readonly #busy = new Map<string, Promise<void>>();
   #stopped = false;
 
   constructor(router: ServerRouter, intervalMillis: number, onFailed: (error: unknown) => void) {
@@ -60,42 +67,99 @@ export class Failover {
   }
 
   /**
-   * Reads a session from its target and from the servers that may hold a newer copy;
-   * moves the newest copy to the target. Resolves the row now on the target, if any.
+   * Runs `run` for `key` after every earlier exclusive run for it in this process: a session
+   * is never moved home by the background pass while a request of this process is reading,
+   * writing or destroying it (a destroy between a move's read and its write would be undone).
+   */
+  async exclusive<T>(key: string, run: () => Promise<T>): Promise<T> {
+    const previous = this.#busy.get(key);
+    const current = previous ? previous.then(run, run) : run();
+    const settled = current.then(
+      () => {},
+      () => {},
+    );
+    this.#busy.set(key, settled);
+    try {
+      return await current;
+    } finally {
+      if (this.#busy.get(key) === settled) this.#busy.delete(key);
+    }
+  }
+
+  /**
+   * Reads a session from its target and from the servers that may hold a copy written while
+   * the target (or a server before it) was down; moves such a copy to the target. Resolves
+   * the row now on the target, if any.
+   *
+   * A copy on one of those servers always wins over the target's, whatever the clocks say:
+   * it was written when the target could not be reached, and once it is moved it is removed
+   * there. Comparing times would not do: a statement that was waiting inside a hung target
+   * when the request gave up on it runs when the target resumes, later than the copies
+   * written elsewhere meanwhile, and would bring back a value overwritten since (or a
+   * destroyed session).
    */
   async reconcile(key: string, route: Route): Promise<SessionRow | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      const moved = await this.#reconcileOnce(key, route);
+      if (moved !== CHANGED_MEANWHILE) return moved;
+      if (attempt >= MAX_RECONCILE_ATTEMPTS) {
+        throw new SessionPgsqlError(
+          ErrorCodes.DB_QUERY_FAILED,
+          'a session kept changing on its server while a copy was moved there',
+        );
+      }
+    }
+  }
+
+  async #reconcileOnce(
+    key: string,
+    route: Route,
+  ): Promise<SessionRow | undefined | typeof CHANGED_MEANWHILE> {
     const servers = [route.target, ...route.others];
     const reads = await Promise.allSettled(
       servers.map((s) => s.run<SessionRow>('read', [key], 'read a session')),
     );
     const first = reads[0];
     if (first?.status === 'rejected') throw first.reason;
+    const current = first?.value.rows[0];
     let best: { server: Server; row: SessionRow } | undefined;
     reads.forEach((read, index) => {
       const row = read.status === 'fulfilled' ? read.value.rows[0] : undefined;
-      if (!row) return;
+      if (index === 0 || !row) return;
       const modified = Number(row.sess_modified ?? 0);
       if (!best || modified >= Number(best.row.sess_modified ?? 0))
         best = { server: servers[index] as Server, row };
     });
-    if (!best) return undefined;
-    const { server: source, row } = best;
-    if (source !== route.target) {
-      if (isTombstone(row) && !route.failedOver)
-        await route.target.run('destroy', [key], 'destroy a session moved home');
-      else await route.target.run('restore', restoreValues(key, row), 'move a session home');
+    if (!best) return current && isTombstone(current) && !route.failedOver ? undefined : current;
+    const { row } = best;
+    const destroyed = isTombstone(row) && !route.failedOver;
+    if (destroyed) {
+      if (current) {
+        const { rowCount } = await route.target.run(
+          'removeCopy',
+          versionOf(key, current),
+          'destroy a session moved home',
+        );
+        if (rowCount === 0) return CHANGED_MEANWHILE;
+      }
+    } else {
+      const expected = current ? versionOf(key, current).slice(1) : [null, null, null, null, null];
+      const { rowCount } = await route.target.run(
+        'restore',
+        [...restoreValues(key, row), current !== undefined, ...expected],
+        'move a session home',
+      );
+      if (rowCount === 0) return CHANGED_MEANWHILE;
     }
-    // Older copies elsewhere are stale now: remove them unless they changed meanwhile.
+    // The copies elsewhere are stale now: remove them unless they changed meanwhile.
     for (const [index, read] of reads.entries()) {
-      const server = servers[index] as Server;
       const copy = read.status === 'fulfilled' ? read.value.rows[0] : undefined;
-      if (server === route.target || !copy) continue;
-      await server
-        .run('removeCopy', [key, copy.sess_modified, copy.sess_name], 'remove a moved copy')
+      if (index === 0 || !copy) continue;
+      await (servers[index] as Server)
+        .run('removeCopy', versionOf(key, copy), 'remove a moved copy')
         .catch(() => {});
     }
-    if (isTombstone(row) && !route.failedOver) return undefined;
-    return row;
+    return destroyed ? undefined : row;
   }
 
   #schedule(): void {
@@ -155,8 +219,11 @@ export class Failover {
           );
           for (const { sess_id: key } of rows) {
             if (key.startsWith('!')) continue;
-            const route = this.#router.route(key);
-            if (route.target !== holder && route.target.available) await this.reconcile(key, route);
+            await this.exclusive(key, async () => {
+              const route = this.#router.route(key);
+              if (route.target !== holder && route.target.available)
+                await this.reconcile(key, route);
+            });
           }
           if (rows.length < SCAN_BATCH) break;
           after = (rows[rows.length - 1] as { sess_id: string }).sess_id;
@@ -165,6 +232,21 @@ export class Failover {
       }
     }
   }
+}
+
+/**
+ * The removeCopy parameters that match `row` only while nobody changed it. (The data of an
+ * expired row reads as null without keepExpired: then only the metadata is compared.)
+ */
+function versionOf(key: string, row: SessionRow): unknown[] {
+  return [
+    key,
+    row.sess_modified,
+    row.sess_name,
+    row.sess_counter,
+    row.sess_expire,
+    row.sess_data === null ? null : createHash('md5').update(row.sess_data).digest('hex'),
+  ];
 }
 
 /** The parameters of the restore statement for a row read elsewhere. */

@@ -1,0 +1,281 @@
+/** The shape of bench/results/results.json, and the targets of issue 4 judged from it. */
+import type { VariantCounts } from './counting.js';
+import type { MemoryResult } from './memory.js';
+import { type Spread, spread } from './stats.js';
+import type { Operation } from './store-level.js';
+import type { Family, StoreVariant } from './stores.js';
+
+export interface VariantInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly family: Family | 'none';
+  readonly cache: boolean;
+  readonly shortCircuit: boolean;
+}
+
+export interface StoreLevelFigures {
+  readonly opsPerSecond: Spread;
+  readonly p50: Spread;
+  readonly p99: Spread;
+  /** CPU milliseconds per operation: the benchmark process (the store's client side), the database. */
+  readonly cpuMillisPerOp: { readonly client: Spread; readonly database: Spread };
+}
+
+export interface HttpFigures {
+  readonly requestsPerSecond: Spread;
+  readonly p50: Spread;
+  readonly p99: Spread;
+  readonly cpuMillisPerRequest: {
+    readonly node: Spread;
+    readonly database: Spread;
+    readonly loader: Spread;
+  };
+  /** Non-2xx responses, connection errors and requests whose session was missing, all runs. */
+  readonly failures: number;
+}
+
+export interface GcFigures {
+  readonly collectMillis: Spread;
+  readonly deleted: Spread;
+  readonly statements: Spread;
+  readonly rowsPerStatement: Spread;
+  readonly p99Without: Spread;
+  readonly p99During: Spread;
+  /** p99 during collection / p99 without, per round. */
+  readonly p99Ratio: Spread;
+  readonly readsPerSecondWithout: Spread;
+  readonly readsPerSecondDuring: Spread;
+  readonly samplesDuring: Spread;
+  readonly misses: number;
+}
+
+export interface Target {
+  readonly text: string;
+  readonly variant: string;
+  readonly measured: string;
+  readonly required: string;
+  /** `null`: not measured in this run. */
+  readonly met: boolean | null;
+  readonly note: string;
+}
+
+export interface Results {
+  readonly meta: {
+    readonly startedAt: string;
+    durationSeconds: number;
+    readonly quick: boolean;
+    readonly rounds: number;
+    readonly node: string;
+    readonly postgres: string;
+    readonly redis: string | null;
+    readonly cpu: string;
+    readonly cores: number;
+    readonly memoryGB: number;
+    readonly loadAverage: { readonly start: readonly number[]; end: readonly number[] };
+    readonly settings: Record<string, unknown>;
+  };
+  readonly variants: readonly VariantInfo[];
+  readonly skipped: readonly { readonly id: string; readonly reason: string }[];
+  readonly storeLevel: Record<string, Partial<Record<Operation, StoreLevelFigures>>>;
+  readonly http: Record<string, HttpFigures>;
+  readonly counts: Record<string, VariantCounts>;
+  readonly gc: Record<string, GcFigures>;
+  readonly memory: Record<string, MemoryResult>;
+  targets: Target[];
+}
+
+export function variantInfo(variant: StoreVariant): VariantInfo {
+  return {
+    id: variant.id,
+    name: variant.name,
+    family: variant.family,
+    cache: variant.cache === true,
+    shortCircuit: variant.shortCircuit === true,
+  };
+}
+
+export const noSession: VariantInfo = {
+  id: 'none',
+  name: 'no session (Express only)',
+  family: 'none',
+  cache: false,
+  shortCircuit: false,
+};
+
+/** Collects per-round values under a key, then turns them into spreads. */
+export class Runs<K extends string> {
+  readonly #values = new Map<string, number[]>();
+
+  add(key: K, value: number): void {
+    const list = this.#values.get(key) ?? [];
+    list.push(value);
+    this.#values.set(key, list);
+  }
+
+  spread(key: K): Spread {
+    return spread(this.#values.get(key) ?? []);
+  }
+}
+
+const times = (n: number) => `${n.toFixed(2)}x`;
+
+/** The targets of issue 4, judged on the medians. */
+export function judgeTargets(results: Results): Target[] {
+  const targets: Target[] = [];
+  const http = results.http;
+  const cps = http['connect-pg-simple']?.requestsPerSecond.median;
+  const redis = http['connect-redis'];
+  const memory = http.memory?.requestsPerSecond.median;
+  const pgsql = results.variants.filter((v) => v.family === 'session-pgsql');
+
+  for (const v of pgsql.filter((x) => !x.cache)) {
+    const mine = http[v.id];
+    if (!mine) continue;
+    const rps = mine.requestsPerSecond.median;
+    if (cps !== undefined) {
+      const ratio = rps / cps;
+      targets.push({
+        text: 'HTTP read-mostly req/s >= 2.5x connect-pg-simple (without cache)',
+        variant: v.name,
+        measured: times(ratio),
+        required: '>= 2.50x',
+        met: ratio >= 2.5,
+        note:
+          ratio >= 2.5
+            ? ''
+            : `missed by ${((1 - ratio / 2.5) * 100).toFixed(0)}% (needs ${(2.5 * cps).toFixed(0)} req/s, has ${rps.toFixed(0)})`,
+      });
+    }
+    if (redis) {
+      const ratio = rps / redis.requestsPerSecond.median;
+      targets.push({
+        text: 'HTTP read-mostly req/s >= 0.9x connect-redis (without cache)',
+        variant: v.name,
+        measured: times(ratio),
+        required: '>= 0.90x',
+        met: ratio >= 0.9,
+        note:
+          ratio >= 0.9
+            ? ''
+            : `missed by ${((1 - ratio / 0.9) * 100).toFixed(0)}% (needs ${(0.9 * redis.requestsPerSecond.median).toFixed(0)} req/s, has ${rps.toFixed(0)})`,
+      });
+      const p99 = mine.p99.median;
+      const limit = redis.p99.median;
+      targets.push({
+        text: 'HTTP p99 no worse than connect-redis',
+        variant: v.name,
+        measured: `${p99.toFixed(1)} ms`,
+        required: `<= ${limit.toFixed(1)} ms`,
+        met: p99 <= limit,
+        note: p99 <= limit ? '' : `${(p99 - limit).toFixed(1)} ms (${times(p99 / limit)}) over`,
+      });
+    }
+  }
+
+  for (const v of pgsql.filter((x) => x.shortCircuit)) {
+    const counted = results.counts[v.id]?.http.readOnly;
+    if (!counted) continue;
+    const writes = counted.rowsWritten ?? counted.writeStatements;
+    targets.push({
+      text: 'Database writes per read-only request inside the short-circuit window = 0',
+      variant: v.name,
+      measured: writes.toFixed(3),
+      required: '0',
+      met: writes === 0 && counted.writeStatements === 0,
+      note: `connect-pg-simple: ${results.counts['connect-pg-simple']?.http.readOnly.rowsWritten?.toFixed(3) ?? 'not measured'}`,
+    });
+  }
+
+  const cpsMix = results.storeLevel['connect-pg-simple']?.mix?.opsPerSecond.median;
+  for (const v of pgsql) {
+    const mix = results.storeLevel[v.id]?.mix?.opsPerSecond.median;
+    if (mix === undefined || cpsMix === undefined) continue;
+    const ratio = mix / cpsMix;
+    targets.push({
+      text: 'Store-level request mix >= 4x connect-pg-simple',
+      variant: v.name,
+      measured: times(ratio),
+      required: '>= 4.00x',
+      met: ratio >= 4,
+      note:
+        ratio >= 4
+          ? ''
+          : `missed by ${((1 - ratio / 4) * 100).toFixed(0)}% (needs ${(4 * cpsMix).toFixed(0)} ops/s, has ${mix.toFixed(0)})`,
+    });
+  }
+
+  for (const [id, gc] of Object.entries(results.gc)) {
+    const name = results.variants.find((v) => v.id === id)?.name ?? id;
+    const ratio = gc.p99Ratio.median;
+    targets.push({
+      text: 'Collection: p99 of concurrent reads during collection <= 1.5x without',
+      variant: name,
+      measured: `${times(ratio)} (${gc.p99Without.median.toFixed(1)} -> ${gc.p99During.median.toFixed(1)} ms)`,
+      required: '<= 1.50x',
+      met: ratio <= 1.5,
+      note: ratio <= 1.5 ? '' : `missed by ${((ratio / 1.5 - 1) * 100).toFixed(0)}%`,
+    });
+    if (results.variants.find((v) => v.id === id)?.family === 'session-pgsql') {
+      const rows = gc.rowsPerStatement.max;
+      targets.push({
+        text: 'Collection: no statement locks more than one batch (gcBatchSize, default 1000)',
+        variant: name,
+        measured: `${rows.toFixed(0)} rows per DELETE on average, ${gc.statements.median} statements`,
+        required: '<= 1000 rows per statement',
+        met: rows <= 1000,
+        note: 'each batch is DELETE ... LIMIT gcBatchSize, so no statement can delete more',
+      });
+    }
+  }
+
+  const cached = pgsql.filter((v) => v.cache);
+  if (cached.length === 0) {
+    targets.push({
+      text: 'With the cache: HTTP >= 1.0x connect-redis and within 10% of MemoryStore',
+      variant: 'session-pgsql (cache)',
+      measured: 'not measured',
+      required: '>= 1.00x redis, >= 0.90x MemoryStore',
+      met: null,
+      note: 'no cache variant in src/ yet: add one line to bench/stores.ts',
+    });
+  }
+  for (const v of cached) {
+    const rps = http[v.id]?.requestsPerSecond.median;
+    if (rps === undefined) continue;
+    if (redis) {
+      const ratio = rps / redis.requestsPerSecond.median;
+      targets.push({
+        text: 'With the cache: HTTP >= 1.0x connect-redis',
+        variant: v.name,
+        measured: times(ratio),
+        required: '>= 1.00x',
+        met: ratio >= 1,
+        note: ratio >= 1 ? '' : `missed by ${((1 - ratio) * 100).toFixed(0)}%`,
+      });
+    }
+    if (memory !== undefined) {
+      const ratio = rps / memory;
+      targets.push({
+        text: 'With the cache: HTTP within 10% of MemoryStore',
+        variant: v.name,
+        measured: times(ratio),
+        required: '>= 0.90x',
+        met: ratio >= 0.9,
+        note: ratio >= 0.9 ? '' : `missed by ${((1 - ratio / 0.9) * 100).toFixed(0)}%`,
+      });
+    }
+  }
+
+  for (const [id, m] of Object.entries(results.memory)) {
+    const v = results.variants.find((x) => x.id === id);
+    targets.push({
+      text: 'Memory flat (no growth) after the first 100,000 writes (target: with the cache on)',
+      variant: v?.name ?? id,
+      measured: `${m.heapGrowthMB >= 0 ? '+' : ''}${m.heapGrowthMB.toFixed(1)} MB retained heap, RSS ${m.rssAtFirstCheckpointMB.toFixed(0)} -> ${m.rssAtEndMB.toFixed(0)} MB`,
+      required: '<= +4 MB retained heap',
+      met: m.flat,
+      note: v?.cache ? '' : 'measured without a cache (no cache variant yet)',
+    });
+  }
+  return targets;
+}
