@@ -27,8 +27,10 @@ export type ReadSummary = LatencySummary & {
 export interface GcRun {
   readonly collectMillis: number;
   readonly deleted: number;
+  /** Statements of the collection, and the DELETEs among them. */
   readonly statements: number;
-  readonly rowsPerStatement: number;
+  readonly deletes: number;
+  readonly rowsPerDelete: number;
   readonly baseline: ReadSummary;
   readonly during: ReadSummary;
   /** Reads that found no session (should be 0). */
@@ -193,7 +195,7 @@ export async function measure(
   const collect = opened.collect?.bind(opened);
   if (!collect) throw new Error(`${variant.name} cannot collect`);
   const before = await expiredRows(variant, postgres, database);
-  const statementsBefore = (await opened.collectStatements?.()) ?? 0;
+  const statementsBefore = await opened.collectStatements?.();
   const reading = readers(opened, scale, seed);
   await sleep(250);
   const beforeFrom = performance.now();
@@ -203,7 +205,9 @@ export async function measure(
   const afterTo = performance.now();
   const { reads, misses } = await reading.stop();
   const after = await expiredRows(variant, postgres, database);
-  const statements = ((await opened.collectStatements?.()) ?? Number.NaN) - statementsBefore;
+  const statementsAfter = await opened.collectStatements?.();
+  const statements = (statementsAfter?.all ?? Number.NaN) - (statementsBefore?.all ?? 0);
+  const deletes = (statementsAfter?.deletes ?? Number.NaN) - (statementsBefore?.deletes ?? 0);
   const baseline = summarize(
     reads,
     [
@@ -219,7 +223,8 @@ export async function measure(
     collectMillis: result.endedAt - result.startedAt,
     deleted,
     statements,
-    rowsPerStatement: statements > 0 ? deleted / statements : Number.NaN,
+    deletes,
+    rowsPerDelete: deletes > 0 ? deleted / deletes : Number.NaN,
     baseline,
     during,
     misses,

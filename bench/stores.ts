@@ -21,13 +21,20 @@ export interface CollectResult {
   readonly endedAt: number;
 }
 
+export interface CollectStatements {
+  /** Every statement of the collections. */
+  readonly all: number;
+  /** The DELETE statements among them. */
+  readonly deletes: number;
+}
+
 export interface OpenedStore {
   readonly store: session.Store;
   close(): Promise<void>;
   /** Deletes the expired sessions now (garbage collection, prune), for the stores that can. */
   collect?(): Promise<CollectResult>;
   /** Statements the collections so far ran (asked outside the timed window: it may query). */
-  collectStatements?(): Promise<number>;
+  collectStatements?(): Promise<CollectStatements>;
 }
 
 export interface VariantFlags {
@@ -64,10 +71,17 @@ function pgsql(id: string, name: string, options: PgsqlOptions, flags: VariantFl
         await store.core.gc();
         return { startedAt, endedAt: performance.now() };
       },
-      // The store's own counters of the batch DELETEs (status() also counts the sessions).
+      // The store's own counters of its collection statements (gc* but the fleet claim).
       async collectStatements() {
-        const status = await store.core.status();
-        return status.servers.reduce((sum, server) => sum + (server.statements.gcDelete ?? 0), 0);
+        let all = 0;
+        let deletes = 0;
+        for (const server of (await store.core.status()).servers) {
+          for (const [kind, count] of Object.entries(server.statements)) {
+            if (kind.startsWith('gc') && kind !== 'gcClaim') all += count;
+            if (kind === 'gcDelete') deletes += count;
+          }
+        }
+        return { all, deletes };
       },
     };
   });
@@ -102,7 +116,7 @@ const connectPgSimpleVariant = variant(
           );
         }),
       // pruneSessions() is one statement: DELETE FROM session WHERE expire < to_timestamp($1)
-      collectStatements: async () => prunes,
+      collectStatements: async () => ({ all: prunes, deletes: prunes }),
     };
   },
 );

@@ -1,19 +1,17 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { CachedRow } from './cache/session-cache.js';
-import { toPoolConfig } from './conninfo.js';
-import { openDatabases } from './database/open-database.js';
-import { openListenConnection } from './database/pg-database.js';
+import { createServers } from './create-servers.js';
 import { ErrorCodes, SessionPgsqlError } from './errors.js';
 import { GarbageCollector, type GcResult } from './garbage-collector.js';
 import { mergeSessions } from './merge.js';
 import { type ResolvedOptions, resolveOptions, type SessionPgsqlOptions } from './options.js';
 import { Failover, isTombstone, noServerError, type SessionRow } from './routing/failover.js';
-import { Server, type ServerStatus } from './server.js';
+import type { Server, ServerStatus } from './server.js';
 import { type Route, ServerRouter } from './server-router.js';
+import { SessionCodec } from './session-codec.js';
 import { SessionIds } from './session-id.js';
 import { type MetadataRow, SessionState, type Snapshot } from './session-state.js';
-import { buildStatements } from './statements.js';
 
 export interface LoadedSession<Data> {
   /** The session's data; `undefined` when the row had expired and `keepExpired` kept its metadata. */
@@ -86,6 +84,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   readonly #failover: Failover;
   /** With the cache on a server: the last parameter of notifying statements (our instance id). */
   readonly #notifyArgs: readonly string[];
+  readonly #codec: SessionCodec<Data>;
   #closed = false;
   #warnedEmbedded = false;
 
@@ -93,55 +92,13 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     super();
     this.options = resolveOptions(options);
     const o = this.options;
-    const instanceId = randomUUID();
-    const opened = openDatabases(o);
-    const listenDbs = o.cacheListenDb?.split(';').map((db) => db.trim());
-    if (listenDbs && listenDbs.length !== opened.length) {
-      throw new SessionPgsqlError(
-        ErrorCodes.INVALID_OPTION,
-        `option "cacheListenDb" must name as many servers as "db" (${opened.length}), got ${listenDbs.length}`,
-      );
-    }
-    const listens = opened.map(({ database }, index) => {
-      const listenDb = listenDbs?.[index];
-      return listenDb === undefined
-        ? database.listen
-        : () => openListenConnection(toPoolConfig(listenDb), o.connectTimeoutMillis);
-    });
-    const channel =
-      o.cache && listens.some((listen) => listen !== undefined)
-        ? `session_pgsql_${createHash('sha1').update(o.table.quoted).digest('hex').slice(0, 16)}`
-        : undefined;
-    this.#notifyArgs = channel ? [instanceId] : [];
-    const statements = buildStatements(o.table, o.keepExpired, channel);
-    const servers = opened.map(
-      ({ database, connection }, index) =>
-        new Server({
-          index,
-          connection,
-          database,
-          statements,
-          table: o.table,
-          createTable: o.createTable,
-          cache: o.cache
-            ? {
-                maxEntries: o.cacheMaxEntries,
-                channel: channel ?? '',
-                instanceId,
-                listen: listens[index],
-              }
-            : undefined,
-          healthCheckMillis: o.healthCheckMillis,
-          onHealthChange: (server, up, error) =>
-            up
-              ? this.emit('recovery', { server: server.index, connection: server.connection })
-              : this.emit('failover', {
-                  server: server.index,
-                  connection: server.connection,
-                  error,
-                }),
-        }),
+    const { servers, notifyArgs } = createServers(o, (server, up, error) =>
+      up
+        ? this.emit('recovery', { server: server.index, connection: server.connection })
+        : this.emit('failover', { server: server.index, connection: server.connection, error }),
     );
+    this.#notifyArgs = notifyArgs;
+    this.#codec = new SessionCodec(o.serializer, o.maxSessionBytes);
     this.#router = new ServerRouter(servers, o.failoverMode);
     const warn = (code: string, what: string) => (error: unknown) =>
       process.emitWarning(`${what} failed: ${(error as Error).message}`, { code });
@@ -171,7 +128,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
       if (cached) {
         const { raw, row, ...times } = cached;
         const state = new SessionState(id, server, row, { raw, expired: false, ...times });
-        if ((state.remainingMillis() ?? 0) > 0) return { data: this.#parse(raw), state };
+        if ((state.remainingMillis() ?? 0) > 0) return { data: this.#codec.parse(raw), state };
       }
       const epoch = server.cache?.epoch ?? 0;
       const sentAt = performance.now();
@@ -201,8 +158,8 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     );
     if (raw === null) return { data: undefined, state };
     return row.expired
-      ? { data: undefined, state, expiredData: this.#parse(raw) }
-      : { data: this.#parse(raw), state };
+      ? { data: undefined, state, expiredData: this.#codec.parse(raw) }
+      : { data: this.#codec.parse(raw), state };
   }
 
   /** A state for a session that has not been read (a new one), to hold metadata changes. */
@@ -216,7 +173,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
    */
   async write(id: string, data: Data, options: WriteOptions = {}): Promise<boolean> {
     const key = this.#access(id, true);
-    const raw = this.#stringify(data);
+    const raw = this.#codec.stringify(data);
     const state = options.state;
     const lifetime = this.#lifetime(options.lifetimeSeconds);
     if (this.#canSkip(state, lifetime) && raw === state?.snapshot?.raw) return false;
@@ -316,7 +273,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
         'list sessions',
       );
       for (const row of rows)
-        if (row.sess_data !== null) sessions.set(row.sess_id, this.#parse(row.sess_data));
+        if (row.sess_data !== null) sessions.set(row.sess_id, this.#codec.parse(row.sess_data));
     }
     return sessions;
   }
@@ -480,7 +437,9 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
           text = theirs; // a metadata-only write keeps the data the other request stored
           continue;
         }
-        text = this.#stringify(mergeSessions(this.#parse(base), data, this.#parse(theirs)) as Data);
+        text = this.#codec.stringify(
+          mergeSessions(this.#codec.parse(base), data, this.#codec.parse(theirs)) as Data,
+        );
       }
     });
   }
@@ -506,45 +465,6 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
         if (attempt >= servers.length || !servers.some((s) => s.available))
           throw noServerError(error);
       }
-    }
-  }
-
-  #stringify(data: Data): string {
-    let text: string;
-    try {
-      text = this.options.serializer.stringify(data);
-    } catch (cause) {
-      throw new SessionPgsqlError(
-        ErrorCodes.SERIALIZE_FAILED,
-        `the serializer could not write the session: ${(cause as Error).message}`,
-        { cause },
-      );
-    }
-    if (typeof text !== 'string') {
-      throw new SessionPgsqlError(
-        ErrorCodes.SERIALIZE_FAILED,
-        'the serializer did not return a string',
-      );
-    }
-    const bytes = Buffer.byteLength(text);
-    if (bytes > this.options.maxSessionBytes) {
-      throw new SessionPgsqlError(
-        ErrorCodes.SESSION_TOO_LARGE,
-        `the session is ${bytes} bytes, over maxSessionBytes (${this.options.maxSessionBytes})`,
-      );
-    }
-    return text;
-  }
-
-  #parse(text: string): Data {
-    try {
-      return this.options.serializer.parse(text);
-    } catch (cause) {
-      throw new SessionPgsqlError(
-        ErrorCodes.PARSE_FAILED,
-        `the serializer could not read a stored session: ${(cause as Error).message}`,
-        { cause },
-      );
     }
   }
 }

@@ -243,7 +243,8 @@ let nextValue = 0;
  * Starts `workers` loops, each owning `sessionsPerWorker` sessions (so operations on one
  * session never overlap and "the last acknowledged value" is well defined). Each session
  * is first written once; then each loop picks one of its sessions at random and reads it,
- * reads and writes it back with the read state (a request), writes it blindly, or destroys it.
+ * touches it, reads and writes it back with the read state (a request), writes it blindly,
+ * or destroys it.
  */
 export async function startLoad(
   store: SessionPgsql<Data>,
@@ -293,9 +294,12 @@ export async function startLoad(
       /** Set just before a write or destroy is sent: what it may leave behind if it fails. */
       let sent: { value: Value } | undefined;
       try {
-        if (dice < 0.35) {
+        if (dice < 0.3) {
           const loaded = await store.read(s.id);
           checkRead(s, loaded?.data?.v ?? null, startedAt);
+        } else if (dice < 0.35) {
+          op = 'touch'; // extends the expiry only: the value stays what it was
+          await store.touch(s.id);
         } else if (dice < 0.7) {
           op = 'read+write';
           const loaded = await store.read(s.id);
