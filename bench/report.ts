@@ -207,7 +207,7 @@ function markdown(r: Results): string {
           name(id),
           withRange(g.collectMillis),
           withRange(g.deleted),
-          `${withRange(g.statements)} (${withRange(g.deletes)})`,
+          `${num(g.statements.median)} (${num(g.deletes.median)})`,
           withRange(g.rowsPerDelete),
           withRange(g.p99Without, 1),
           withRange(g.p99During, 1),

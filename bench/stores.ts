@@ -153,6 +153,12 @@ export const variants: readonly StoreVariant[] = [
     { shortCircuit: true },
     { shortCircuit: true },
   ),
+  pgsql(
+    'session-pgsql-cache',
+    'session-pgsql (cache)',
+    { shortCircuit: true, cache: true },
+    { shortCircuit: true, cache: true },
+  ),
   connectPgSimpleVariant,
   connectRedisVariant,
   memoryVariant,
