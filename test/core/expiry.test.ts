@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type pg from 'pg';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
 import {
-  adminPool,
   databaseNow,
   expireInDatabase,
   newId,
@@ -11,6 +9,7 @@ import {
   storedRow,
   storeTracker,
   uniqueTable,
+  useSharedDatabase,
 } from './fixtures.js';
 
 const DAY_MILLIS = 86_400_000;
@@ -19,13 +18,9 @@ let url: string;
 let admin: pg.Pool;
 const stores = storeTracker();
 
-before(async () => {
-  url = await sharedDatabaseUrl();
-  admin = adminPool(url);
-});
-after(async () => {
-  await stores.closeAll();
-  await admin.end();
+useSharedDatabase(stores, (sharedUrl, pool) => {
+  url = sharedUrl;
+  admin = pool;
 });
 
 describe("the database's clock decides expiry, not the app server's", () => {

@@ -6,8 +6,10 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import { type GcResult, SessionPgsql, type SessionPgsqlOptions } from '../../src/index.js';
+import { sharedDatabaseUrl } from '../helpers/servers.js';
 
 export type Data = Record<string, unknown>;
 
@@ -51,6 +53,26 @@ export function adminPool(url: string): pg.Pool {
   const pool = new pg.Pool({ connectionString: url, max: 3 });
   pool.on('error', () => {});
   return pool;
+}
+
+/**
+ * The usual setup of a test file: this file's shared database and a superuser pool on it,
+ * handed to `ready` before the tests; every tracked store and the pool closed after them.
+ */
+export function useSharedDatabase(
+  stores: ReturnType<typeof storeTracker>,
+  ready: (url: string, admin: pg.Pool) => void,
+): void {
+  let admin: pg.Pool | undefined;
+  before(async () => {
+    const url = await sharedDatabaseUrl();
+    admin = adminPool(url);
+    ready(url, admin);
+  });
+  after(async () => {
+    await stores.closeAll();
+    await admin?.end();
+  });
 }
 
 /** A table name quoted for SQL written by the tests. */

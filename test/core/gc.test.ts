@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { GcResult } from '../../src/index.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
 import {
-  adminPool,
   newId,
   nextGc,
   quoted,
@@ -13,19 +11,16 @@ import {
   storedRow,
   storeTracker,
   uniqueTable,
+  useSharedDatabase,
 } from './fixtures.js';
 
 let url: string;
 let admin: pg.Pool;
 const stores = storeTracker();
 
-before(async () => {
-  url = await sharedDatabaseUrl();
-  admin = adminPool(url);
-});
-after(async () => {
-  await stores.closeAll();
-  await admin.end();
+useSharedDatabase(stores, (sharedUrl, pool) => {
+  url = sharedUrl;
+  admin = pool;
 });
 
 /** A table made by a store, filled through SQL with `expired` dead and `live` live rows. */

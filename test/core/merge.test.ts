@@ -1,29 +1,24 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type pg from 'pg';
 import type { SessionPgsql } from '../../src/index.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
 import {
-  adminPool,
   type Data,
   newId,
   storedKey,
   storedRow,
   storeTracker,
   uniqueTable,
+  useSharedDatabase,
 } from './fixtures.js';
 
 let url: string;
 let admin: pg.Pool;
 const stores = storeTracker();
 
-before(async () => {
-  url = await sharedDatabaseUrl();
-  admin = adminPool(url);
-});
-after(async () => {
-  await stores.closeAll();
-  await admin.end();
+useSharedDatabase(stores, (sharedUrl, pool) => {
+  url = sharedUrl;
+  admin = pool;
 });
 
 /** Two app servers (separate stores and pools) on one table, and a session on it. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import pg from 'pg';
 import {
   jsonSerializer,
@@ -7,9 +7,7 @@ import {
   SessionPgsqlError,
   type SessionPgsqlOptions,
 } from '../../src/index.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
 import {
-  adminPool,
   type Data,
   newId,
   quoted,
@@ -17,19 +15,16 @@ import {
   storedRow,
   storeTracker,
   uniqueTable,
+  useSharedDatabase,
 } from './fixtures.js';
 
 let url: string;
 let admin: pg.Pool;
 const stores = storeTracker();
 
-before(async () => {
-  url = await sharedDatabaseUrl();
-  admin = adminPool(url);
-});
-after(async () => {
-  await stores.closeAll();
-  await admin.end();
+useSharedDatabase(stores, (sharedUrl, pool) => {
+  url = sharedUrl;
+  admin = pool;
 });
 
 /** A store on its own table of the test database. */

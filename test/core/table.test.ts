@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type pg from 'pg';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
 import {
-  adminPool,
   expireInDatabase,
   newId,
   nextGc,
@@ -13,19 +11,16 @@ import {
   storedRow,
   storeTracker,
   uniqueTable,
+  useSharedDatabase,
 } from './fixtures.js';
 
 let url: string;
 let admin: pg.Pool;
 const stores = storeTracker();
 
-before(async () => {
-  url = await sharedDatabaseUrl();
-  admin = adminPool(url);
-});
-after(async () => {
-  await stores.closeAll();
-  await admin.end();
+useSharedDatabase(stores, (sharedUrl, pool) => {
+  url = sharedUrl;
+  admin = pool;
 });
 
 async function columnTypes(table: string): Promise<Record<string, string>> {
