@@ -1,3 +1,4 @@
+import { Batcher } from './batcher.js';
 import {
   InvalidationListener,
   type ListenConnection,
@@ -6,6 +7,7 @@ import {
 import { SessionCache } from './cache/session-cache.js';
 import type { Database, QueryResult } from './database/database.js';
 import { databaseError } from './errors.js';
+import type { MetadataRow, SessionRow } from './session-state.js';
 import type { Statements } from './statements.js';
 import { ensureTable } from './table.js';
 import type { TableName } from './table-name.js';
@@ -51,6 +53,22 @@ export interface ServerSettings {
   readonly onHealthChange: (server: Server, up: boolean, error?: unknown) => void;
 }
 
+/** Most sessions read or touched by one statement. */
+const MAX_BATCH = 500;
+
+/** A touch's parameters: key, lifetime (s), no write while the expiry is within (s), address. */
+export type TouchValues = readonly [string, number, number, string | null];
+
+/**
+ * An update's parameters: key, name, data, lifetime (s), address, error, warning and notice
+ * added, message, custom field set?, custom field, md5 of what was read; then, with the
+ * cache, the instance id.
+ */
+export type UpdateValues = readonly [string, ...unknown[]];
+
+/** Deadlocks between batched statements (PostgreSQL aborts one of them) retried before failing. */
+const DEADLOCK_RETRIES = 3;
+
 /** First wait before checking a server that went down; it doubles up to `healthCheckMillis`. */
 const FIRST_HEALTH_CHECK_MILLIS = 250;
 
@@ -65,6 +83,8 @@ export class Server {
   readonly id: string;
   readonly #settings: ServerSettings;
   #down = false;
+  /** Times the server was marked down. */
+  #downs = 0;
   #closed = false;
   #checks = 0;
   #checkTimer: NodeJS.Timeout | undefined;
@@ -77,6 +97,17 @@ export class Server {
   #lastError: string | null = null;
   #latencyMillis: number | null = null;
   readonly #counts: Record<string, number> = {};
+  readonly #reads = new Batcher((keys: string[]) => this.#readMany(keys), MAX_BATCH);
+  readonly #touches = new Batcher(
+    (items: TouchValues[]) => this.#touchMany(items),
+    MAX_BATCH,
+    ([key]) => key,
+  );
+  readonly #updates = new Batcher(
+    (items: UpdateValues[]) => this.#updateMany(items),
+    MAX_BATCH,
+    ([key]) => key,
+  );
 
   /** Recently read sessions, when the cache is on. */
   readonly cache: SessionCache | undefined;
@@ -113,6 +144,7 @@ export class Server {
     action: string,
   ): Promise<QueryResult<Row>> {
     const started = performance.now();
+    const downs = this.#downs;
     this.#listener?.start();
     try {
       this.#ready ??= ensureTable(
@@ -128,13 +160,107 @@ export class Server {
       const result = await this.#database.query<Row>(this.#statements[kind], values);
       this.#counts[kind] = (this.#counts[kind] ?? 0) + 1;
       this.#latencyMillis = performance.now() - started;
-      this.#markUp();
+      // A statement sent before the server was marked down says nothing of it now.
+      if (downs === this.#downs) this.#markUp();
       return result;
     } catch (cause) {
       const error = databaseError(cause, action);
       this.#lastError = error.message;
       if (error.code === 'SPG_DB_UNREACHABLE') this.#markDown(error);
       throw error;
+    }
+  }
+
+  /**
+   * Reads a session's row. The reads of one turn of the event loop share one statement:
+   * under load, one round trip serves many requests.
+   */
+  read(key: string): Promise<SessionRow | undefined> {
+    return this.#reads.add(key);
+  }
+
+  async #readMany(keys: string[]): Promise<(SessionRow | undefined)[]> {
+    if (keys.length === 1) {
+      const { rows } = await this.run<SessionRow>('read', keys, 'read a session');
+      return [rows[0]];
+    }
+    const { rows } = await this.run<SessionRow & { sess_id: string }>(
+      'readMany',
+      [[...new Set(keys)]],
+      'read sessions',
+    );
+    const byKey = new Map(rows.map((row) => [row.sess_id, row]));
+    return keys.map((key) => byKey.get(key));
+  }
+
+  /** Extends a session's expiry; false when the row is missing, expired, or within the window. */
+  touch(values: TouchValues): Promise<boolean> {
+    return this.#touches.add(values);
+  }
+
+  /**
+   * Updates a session if it still holds what was read (the `update` statement's parameters);
+   * resolves the written row's metadata, or `undefined` when it changed or went meanwhile.
+   */
+  update(values: UpdateValues): Promise<MetadataRow | undefined> {
+    return this.#updates.add(values);
+  }
+
+  async #touchMany(items: TouchValues[]): Promise<boolean[]> {
+    if (items.length === 1) {
+      const { rowCount } = await this.run('touch', items[0] as TouchValues, 'touch a session');
+      return [rowCount > 0];
+    }
+    const touched = await this.#runMany('touchMany', items, 4, [], 'touch sessions');
+    return items.map(([key]) => touched.has(key));
+  }
+
+  async #updateMany(items: UpdateValues[]): Promise<(MetadataRow | undefined)[]> {
+    if (items.length === 1) {
+      const { rows } = await this.run<MetadataRow>(
+        'update',
+        items[0] as UpdateValues,
+        'write a session',
+      );
+      return [rows[0]];
+    }
+    // Parameters after the 12 per-session ones (the instance id, with the cache) are shared.
+    const shared = (items[0] as UpdateValues).slice(12);
+    const written = await this.#runMany<MetadataRow & { sess_id: string }>(
+      'updateMany',
+      items,
+      12,
+      shared,
+      'write sessions',
+    );
+    return items.map(([key]) => written.get(key));
+  }
+
+  /**
+   * Runs a statement over several sessions (distinct keys) with one array parameter per
+   * column, in key order so that concurrent batches lock rows in one order. PostgreSQL still
+   * aborts one of two batches in a deadlock (with other writers): that batch is run again.
+   */
+  async #runMany<Row extends { sess_id: string }>(
+    kind: 'touchMany' | 'updateMany',
+    items: readonly (readonly unknown[])[],
+    columns: number,
+    shared: readonly unknown[],
+    action: string,
+  ): Promise<Map<string, Row>> {
+    const sorted = [...items].sort((a, b) => ((a[0] as string) < (b[0] as string) ? -1 : 1));
+    const values = [
+      ...Array.from({ length: columns }, (_, column) => sorted.map((item) => item[column])),
+      ...shared,
+    ];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { rows } = await this.run<Row>(kind, values, action);
+        return new Map(rows.map((row) => [row.sess_id, row]));
+      } catch (error) {
+        const sqlState = ((error as Error).cause as { code?: unknown } | undefined)?.code;
+        if (sqlState !== '40P01' || attempt > DEADLOCK_RETRIES) throw error;
+      }
     }
   }
 
@@ -167,6 +293,7 @@ export class Server {
     this.#up = false;
     if (this.#down) return;
     this.#down = true;
+    this.#downs += 1;
     this.#settings.onHealthChange(this, false, error);
     this.#scheduleCheck();
   }

@@ -42,6 +42,14 @@ export interface MetadataRow {
   sess_custom: string | null;
 }
 
+/** A row as the read statements return it. */
+export type SessionRow = MetadataRow & {
+  sess_name: string | null;
+  sess_data: string | null;
+  expired: boolean;
+  now: number | string;
+};
+
 /** What was read, used to skip writes that would change nothing. */
 export interface Snapshot {
   /** The stored text, or null when the row had expired under keepExpired. */

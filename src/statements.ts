@@ -22,9 +22,12 @@ export const SESSION_COLUMNS = `sess_name, sess_created, sess_modified, sess_exp
 
 export interface Statements {
   readonly read: Statement;
+  readonly readMany: Statement;
   readonly write: Statement;
   readonly update: Statement;
+  readonly updateMany: Statement;
   readonly touch: Statement;
+  readonly touchMany: Statement;
   readonly destroy: Statement;
   readonly count: Statement;
   readonly list: Statement;
@@ -60,19 +63,21 @@ export function buildStatements(
   channel?: string,
 ): Statements {
   const t = table.quoted;
-  const notify = (instance: string) =>
-    channel ? `, pg_notify('${channel}', ${instance}::text || ' ' || $1) AS notified` : '';
+  const notify = (instance: string, key = '$1') =>
+    channel ? `, pg_notify('${channel}', ${instance}::text || ' ' || ${key}) AS notified` : '';
   const live = `sess_expire >= ${NOW} AND sess_id NOT LIKE '!%' AND sess_data IS NOT NULL`;
   // A row that had expired when written again starts a new session, unless keepExpired.
   const restart = `(s.sess_name = '${TOMBSTONE_NAME}'${keepExpired ? '' : ' OR s.sess_expire < excluded.sess_modified'})`;
   const counter = (column: string) =>
     `${column} = CASE WHEN ${restart} THEN excluded.${column} ELSE coalesce(s.${column}, 0) + excluded.${column} END`;
+  const readColumns = `${keepExpired ? 'sess_data' : `CASE WHEN sess_expire >= ${NOW} THEN sess_data END AS sess_data`},
+  sess_expire < ${NOW} AS expired, ${SESSION_COLUMNS}, ${NOW} AS now`;
   return Object.freeze({
-    read: statement(
-      'read',
-      `SELECT ${keepExpired ? 'sess_data' : `CASE WHEN sess_expire >= ${NOW} THEN sess_data END AS sess_data`},
-  sess_expire < ${NOW} AS expired, ${SESSION_COLUMNS}, ${NOW} AS now
-FROM ${t} WHERE sess_id = $1`,
+    read: statement('read', `SELECT ${readColumns} FROM ${t} WHERE sess_id = $1`),
+    // Several sessions in one round trip (the reads of one turn of the event loop). $1 keys
+    readMany: statement(
+      'read_many',
+      `SELECT sess_id, ${readColumns} FROM ${t} WHERE sess_id = ANY($1::text[])`,
     ),
     // A new session, or one that was not read. $1 key, $2 name, $3 data, $4 lifetime s,
     // $5 address, $6-$8 error/warning/notice added, $9 message (null keeps), $10 custom set?, $11 custom
@@ -112,12 +117,39 @@ RETURNING ${SESSION_COLUMNS}${notify('$12')}`,
 WHERE sess_id = $1 AND md5(sess_data) = $12::text
 RETURNING ${SESSION_COLUMNS}${notify('$13')}`,
     ),
+    // Several updates in one round trip: update's parameters as arrays (keys distinct, sorted:
+    // rows are locked in one order); $13 instance, with the cache.
+    updateMany: statement(
+      'update_many',
+      `UPDATE ${t} AS s SET sess_name = b.name, sess_data = b.data, sess_modified = ${NOW},
+  sess_expire = ${NOW} + b.lifetime, sess_addr_modified = coalesce(b.address, s.sess_addr_modified),
+  sess_counter = coalesce(s.sess_counter, 0) + 1, sess_error = coalesce(s.sess_error, 0) + b.error,
+  sess_warning = coalesce(s.sess_warning, 0) + b.warning, sess_notice = coalesce(s.sess_notice, 0) + b.notice,
+  sess_err_message = coalesce(b.message, s.sess_err_message),
+  sess_custom = CASE WHEN b.custom_set THEN b.custom ELSE s.sess_custom END
+FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::int[],
+  $8::int[], $9::text[], $10::boolean[], $11::text[], $12::text[])
+  AS b(id, name, data, lifetime, address, error, warning, notice, message, custom_set, custom, expected)
+WHERE s.sess_id = b.id AND md5(s.sess_data) = b.expected
+RETURNING s.sess_id, ${SESSION_COLUMNS}${notify('$13', 's.sess_id')}`,
+    ),
     // $1 key, $2 lifetime s, $3 skip while the stored expiry is within this many seconds, $4 address
     touch: statement(
       'touch',
       `UPDATE ${t} SET sess_expire = ${NOW} + $2::bigint, sess_modified = ${NOW},
   sess_counter = coalesce(sess_counter, 0) + 1, sess_addr_modified = coalesce($4::text, sess_addr_modified)
 WHERE sess_id = $1 AND sess_expire >= ${NOW} AND ($3::bigint = 0 OR sess_expire < ${NOW} + $2::bigint - $3::bigint)`,
+    ),
+    // Several touches in one round trip. $1 keys (distinct, sorted: rows are locked in one
+    // order), $2 lifetimes, $3 windows, $4 addresses, as in touch
+    touchMany: statement(
+      'touch_many',
+      `UPDATE ${t} AS s SET sess_expire = ${NOW} + b.lifetime, sess_modified = ${NOW},
+  sess_counter = coalesce(s.sess_counter, 0) + 1, sess_addr_modified = coalesce(b.address, s.sess_addr_modified)
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) AS b(id, lifetime, skip, address)
+WHERE s.sess_id = b.id AND s.sess_expire >= ${NOW}
+  AND (b.skip = 0 OR s.sess_expire < ${NOW} + b.lifetime - b.skip)
+RETURNING s.sess_id`,
     ),
     destroy: statement(
       'destroy',

@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { endOfTurn } from './batcher.js';
 import type { CachedRow } from './cache/session-cache.js';
 import { createServers } from './create-servers.js';
 import { ErrorCodes, SessionPgsqlError } from './errors.js';
 import { GarbageCollector, type GcResult } from './garbage-collector.js';
 import { mergeSessions } from './merge.js';
 import { type ResolvedOptions, resolveOptions, type SessionPgsqlOptions } from './options.js';
-import { Failover, isTombstone, noServerError, type SessionRow } from './routing/failover.js';
+import { Failover, isTombstone, noServerError } from './routing/failover.js';
 import type { Server, ServerStatus } from './server.js';
 import { type Route, ServerRouter } from './server-router.js';
 import { SessionCodec } from './session-codec.js';
 import { SessionIds } from './session-id.js';
-import { type MetadataRow, SessionState, type Snapshot } from './session-state.js';
+import { type MetadataRow, type SessionRow, SessionState, type Snapshot } from './session-state.js';
 
 export interface LoadedSession<Data> {
   /** The session's data; `undefined` when the row had expired and `keepExpired` kept its metadata. */
@@ -124,6 +125,8 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
       const server = route.target;
       if (route.others.length > 0)
         return this.#loaded(id, server, await this.#failover.reconcile(key, route));
+      // A cache hit answers where batched reads do: at the end of this turn of the event loop.
+      if (server.cache?.has(key)) await endOfTurn();
       const cached = server.cache?.get(key);
       if (cached) {
         const { raw, row, ...times } = cached;
@@ -132,11 +135,11 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
       }
       const epoch = server.cache?.epoch ?? 0;
       const sentAt = performance.now();
-      const { rows } = await server.run<SessionRow>('read', [key], 'read a session');
-      const loaded = this.#loaded(id, server, rows[0]);
+      const row = await server.read(key);
+      const loaded = this.#loaded(id, server, row);
       const snapshot = loaded?.state.snapshot;
-      if (snapshot?.raw != null && !snapshot.expired) {
-        const entry = cacheEntry(snapshot.raw, rows[0] as SessionRow, snapshot, sentAt);
+      if (row && snapshot?.raw != null && !snapshot.expired) {
+        const entry = cacheEntry(snapshot.raw, row, snapshot, sentAt);
         server.cache?.set(key, entry, epoch);
       }
       return loaded;
@@ -206,15 +209,11 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
       const dbNow = snapshot
         ? snapshot.dbNowSeconds + (performance.now() - snapshot.readAtMillis) / 1000
         : undefined;
-      const { rowCount } = await server.run(
-        'touch',
-        [key, lifetime, window, options.address ?? null],
-        'touch a session',
-      );
-      if (rowCount > 0 && dbNow !== undefined) {
+      const touched = await server.touch([key, lifetime, window, options.address ?? null]);
+      if (touched && dbNow !== undefined) {
         server.cache?.extend(key, Math.floor(dbNow) - 1 + lifetime); // never later than stored
       }
-      return rowCount > 0;
+      return touched;
     });
   }
 
@@ -383,7 +382,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
       let text = raw;
       for (let attempt = 1; ; attempt++) {
         const c = state.changes;
-        const values = [
+        const values: [string, ...unknown[]] = [
           key,
           this.options.name,
           text,
@@ -398,19 +397,16 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
         ];
         const epoch = server.cache?.epoch ?? 0;
         const sentAt = performance.now();
-        const { rows } =
+        const row =
           expected === null
-            ? await server.run<MetadataRow>(
-                'write',
-                [...values, ...this.#notifyArgs],
-                'write a session',
-              )
-            : await server.run<MetadataRow>(
-                'update',
-                [...values, expected, ...this.#notifyArgs],
-                'write a session',
-              );
-        const row = rows[0];
+            ? (
+                await server.run<MetadataRow>(
+                  'write',
+                  [...values, ...this.#notifyArgs],
+                  'write a session',
+                )
+              ).rows[0]
+            : await server.update([...values, expected, ...this.#notifyArgs]);
         if (row) {
           const written = snapshotOf(text, row, row.sess_modified ?? 0, false);
           state.written(row, written);
@@ -420,12 +416,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
         server.cache?.invalidate(key);
         // The row no longer holds what this request read. Destroyed meanwhile (a logout):
         // it stays destroyed. Changed by another request: merge our changes into theirs.
-        const { rows: now } = await server.run<SessionRow>(
-          'read',
-          [key],
-          'read a session changed concurrently',
-        );
-        const current = now[0];
+        const current = await server.read(key);
         if (!current || isTombstone(current)) return;
         const theirs = current.sess_data;
         if (current.expired || theirs === null || base === null || attempt >= MAX_MERGE_ATTEMPTS) {

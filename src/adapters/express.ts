@@ -26,6 +26,13 @@ type StoredSession = { cookie?: { expires?: unknown; originalMaxAge?: number | n
 const states = new WeakMap<object, SessionState>();
 
 /**
+ * Each request's `cookie.originalMaxAge` as read. express-session recomputes it from the
+ * clock whenever it sets the expiry (`rolling`, `resetMaxAge`): 600000 can come back as
+ * 599999 when a millisecond ticks in between, which would defeat the short circuit.
+ */
+const readMaxAges = new WeakMap<object, number>();
+
+/**
  * An express-session store keeping sessions in PostgreSQL. Pass the options of
  * {@link SessionPgsql}, or a `SessionPgsql` you built to share it with other adapters.
  */
@@ -59,6 +66,8 @@ export class PgsqlStore extends session.Store {
         data.cookie.expires = new Date(Date.now() + remaining).toISOString();
       }
       states.set(data, loaded.state);
+      if (typeof data.cookie?.originalMaxAge === 'number')
+        readMaxAges.set(data, data.cookie.originalMaxAge);
       callback(null, data as unknown as SessionData);
     }, callback);
   }
@@ -71,11 +80,16 @@ export class PgsqlStore extends session.Store {
     const state = states.get(data);
     const created = super.createSession(req, data);
     if (state) states.set(created, state);
+    const maxAge = readMaxAges.get(data);
+    if (maxAge !== undefined) readMaxAges.set(created, maxAge);
     return created;
   }
 
   override set(sid: string, data: SessionData, callback?: Callback): void {
-    const stored: StoredSession = { ...data, cookie: withoutExpires(data.cookie) };
+    const stored: StoredSession = {
+      ...data,
+      cookie: withoutExpires(data.cookie, readMaxAges.get(data)),
+    };
     this.core.write(sid, stored, writeOptions(data)).then(
       () => callback?.(),
       (error: unknown) => callback?.(error),
@@ -131,11 +145,19 @@ export class PgsqlStore extends session.Store {
   }
 }
 
-function withoutExpires(cookie: unknown): Record<string, unknown> {
+/** The cookie as stored: no expiry (the row has it), and the originalMaxAge read if it only drifted. */
+function withoutExpires(cookie: unknown, readMaxAge: number | undefined): Record<string, unknown> {
   const json = (cookie as { toJSON?: () => Record<string, unknown> } | undefined)?.toJSON?.() ?? {
     ...(cookie as object),
   };
   const { expires: _expires, ...rest } = json;
+  const maxAge = rest.originalMaxAge;
+  if (
+    readMaxAge !== undefined &&
+    typeof maxAge === 'number' &&
+    Math.abs(maxAge - readMaxAge) < 1000
+  )
+    rest.originalMaxAge = readMaxAge;
   return rest;
 }
 

@@ -45,6 +45,10 @@ export class SessionCache {
     return this.#entries.size;
   }
 
+  has(key: string): boolean {
+    return this.enabled && this.#entries.has(key);
+  }
+
   get(key: string): CachedRow | undefined {
     if (!this.enabled) return undefined;
     const entry = this.#entries.get(key);

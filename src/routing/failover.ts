@@ -2,16 +2,8 @@ import { createHash } from 'node:crypto';
 import { ErrorCodes, SessionPgsqlError } from '../errors.js';
 import type { Server } from '../server.js';
 import type { Route, ServerRouter } from '../server-router.js';
-import type { MetadataRow } from '../session-state.js';
+import type { SessionRow } from '../session-state.js';
 import { foreignMarkerId, TOMBSTONE_NAME } from '../statements.js';
-
-/** A row as the read statement returns it. */
-export type SessionRow = MetadataRow & {
-  sess_name: string | null;
-  sess_data: string | null;
-  expired: boolean;
-  now: number | string;
-};
 
 export const isTombstone = (row: SessionRow) => row.sess_name === TOMBSTONE_NAME;
 
@@ -116,15 +108,13 @@ export class Failover {
     route: Route,
   ): Promise<SessionRow | undefined | typeof CHANGED_MEANWHILE> {
     const servers = [route.target, ...route.others];
-    const reads = await Promise.allSettled(
-      servers.map((s) => s.run<SessionRow>('read', [key], 'read a session')),
-    );
+    const reads = await Promise.allSettled(servers.map((s) => s.read(key)));
     const first = reads[0];
     if (first?.status === 'rejected') throw first.reason;
-    const current = first?.value.rows[0];
+    const current = first?.value;
     let best: { server: Server; row: SessionRow } | undefined;
     reads.forEach((read, index) => {
-      const row = read.status === 'fulfilled' ? read.value.rows[0] : undefined;
+      const row = read.status === 'fulfilled' ? read.value : undefined;
       if (index === 0 || !row) return;
       const modified = Number(row.sess_modified ?? 0);
       if (!best || modified >= Number(best.row.sess_modified ?? 0))
@@ -153,7 +143,7 @@ export class Failover {
     }
     // The copies elsewhere are stale now: remove them unless they changed meanwhile.
     for (const [index, read] of reads.entries()) {
-      const copy = read.status === 'fulfilled' ? read.value.rows[0] : undefined;
+      const copy = read.status === 'fulfilled' ? read.value : undefined;
       if (index === 0 || !copy) continue;
       await (servers[index] as Server)
         .run('removeCopy', versionOf(key, copy), 'remove a moved copy')

@@ -39,6 +39,9 @@ describe('a database that goes away and comes back', () => {
     try {
       // an outage is an error, never an empty session
       await assert.rejects(store.read(id), unreachable);
+      // reads of one turn share one statement: each of them gets its failure
+      const batch = await Promise.allSettled([id, newId(), newId()].map((i) => store.read(i)));
+      for (const read of batch) assert.ok(read.status === 'rejected' && unreachable(read.reason));
       await assert.rejects(store.write(id, { lost: true }, { state: loaded?.state }), unreachable);
       await assert.rejects(store.touch(id), unreachable);
       await assert.rejects(store.destroy(id), unreachable);

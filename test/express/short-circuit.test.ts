@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
 import {
   assertNear,
   type Client,
@@ -95,6 +96,19 @@ for (const shortCircuit of [true, false]) {
           assert.equal(row.sess_data, stored.sess_data);
           assert.equal(row.sess_counter, stored.sess_counter + 1);
           assert.equal(await writesDuring(readOnly), 0, 'then inside the window again');
+        });
+
+        it("express-session's millisecond drift of cookie.originalMaxAge is no change", async () => {
+          const store = app.store;
+          const data = await promisify(store.get.bind(store))(id);
+          assert.ok(data);
+          const read = data.cookie.originalMaxAge as number;
+          const session = store.createSession({ sessionID: id } as never, data);
+          // what express-session does with rolling: maxAge set from the clock, a tick later
+          session.cookie.maxAge = read - 2;
+          assert.notEqual(session.cookie.originalMaxAge, read);
+          const save = promisify(store.set.bind(store));
+          assert.equal(await writesDuring(() => save(id, session)), 0);
         });
       } else {
         it('each read-only request makes one write', async () => {
