@@ -146,7 +146,7 @@ const memoryVariant = variant('memory', 'MemoryStore', 'memory', 'memory', {}, a
 }));
 
 export const variants: readonly StoreVariant[] = [
-  pgsql('session-pgsql', 'session-pgsql', {}, { gc: true, memory: true }),
+  pgsql('session-pgsql', 'session-pgsql', {}, { gc: true }),
   pgsql(
     'session-pgsql-sc',
     'session-pgsql (short circuit)',
@@ -157,7 +157,7 @@ export const variants: readonly StoreVariant[] = [
     'session-pgsql-cache',
     'session-pgsql (cache)',
     { shortCircuit: true, cache: true },
-    { shortCircuit: true, cache: true },
+    { shortCircuit: true, cache: true, memory: true },
   ),
   connectPgSimpleVariant,
   connectRedisVariant,

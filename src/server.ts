@@ -53,7 +53,7 @@ export interface ServerSettings {
   readonly onHealthChange: (server: Server, up: boolean, error?: unknown) => void;
 }
 
-/** Most sessions read or touched by one statement. */
+/** Most sessions read, touched or updated by one statement. */
 const MAX_BATCH = 500;
 
 /** A touch's parameters: key, lifetime (s), no write while the expiry is within (s), address. */
