@@ -1,4 +1,11 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from './server.js';
+
+/**
+ * After each batch the collector waits as long as the batch took (up to this): collection
+ * takes at most about half of the server's time, and requests meanwhile keep their latency.
+ */
+const MAX_PAUSE_MILLIS = 1000;
 
 export interface GcResult {
   /** The server collected, by its position in `db`. */
@@ -75,6 +82,7 @@ export class GarbageCollector {
     let deleted = 0;
     // Two short statements per batch: no statement locks more than one batch of rows.
     for (;;) {
+      const batchStarted = performance.now();
       const { rows } = await server.run<{ sess_id: string }>(
         'gcSelect',
         [this.#settings.batchSize],
@@ -85,6 +93,7 @@ export class GarbageCollector {
       const { rowCount } = await server.run('gcDelete', [keys], 'delete expired sessions');
       deleted += rowCount;
       if (rows.length < this.#settings.batchSize || this.#stopped) break;
+      await sleep(Math.min(MAX_PAUSE_MILLIS, performance.now() - batchStarted));
     }
     const result = {
       server: server.index,
