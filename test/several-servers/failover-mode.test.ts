@@ -3,49 +3,29 @@
  * only while the first is down, no balancing; the same no-loss rules when it comes back.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { SessionPgsqlOptions } from '../../src/index.js';
+import { describe, it } from 'node:test';
 import {
-  type Data,
-  type Fleet,
+  assertNothingLost,
   newId,
   outageUnderLoad,
   recordHealth,
   rowsEverywhere,
   sessionCounts,
-  startFleet,
   storedKey,
-  storeTracker,
   summarizeFailures,
   uniqueTable,
-  verify,
-  verifyTables,
+  useFleet,
   waitForHandBack,
   waitUntil,
 } from './fixtures.js';
 
-let fleet: Fleet;
-const stores = storeTracker();
-
-before(async () => {
-  fleet = await startFleet(3, 'fomode');
+const fleet = useFleet('fomode', {
+  failoverMode: true,
+  connectTimeoutMillis: 1000,
+  queryTimeoutMillis: 3000,
+  healthCheckMillis: 300,
 });
-after(async () => {
-  await stores.closeAll();
-  await fleet?.close();
-});
-
-function options(table: string): SessionPgsqlOptions<Data> {
-  return {
-    db: [...fleet.urls],
-    table,
-    failoverMode: true,
-    gcInterval: 0,
-    connectTimeoutMillis: 1000,
-    queryTimeoutMillis: 3000,
-    healthCheckMillis: 300,
-  };
-}
+const { stores, options } = fleet;
 
 /** In failover mode every session's order is the list's. */
 const listOrder = () => [0, 1, 2];
@@ -139,19 +119,7 @@ describe('failoverMode', () => {
     assert.deepEqual(report.staleReads, []);
     for (const miss of report.missingReads)
       assert.ok(miss.at >= report.stopAt && miss.at <= report.recoveredAt, JSON.stringify(miss));
-    assert.deepEqual(await verify(store, report.sessions), {
-      lost: [],
-      stale: [],
-      resurrected: [],
-    });
-    await waitForHandBack(fleet, table);
-    const fresh = stores.open(options(table));
-    assert.deepEqual(await verify(fresh, report.sessions), {
-      lost: [],
-      stale: [],
-      resurrected: [],
-    });
-    assert.deepEqual(await verifyTables(fleet, table, report.sessions, listOrder), []);
+    await assertNothingLost(fleet, table, store, report, listOrder);
     const counts = await sessionCounts(fleet, table);
     assert.deepEqual(counts.slice(1), [0, 0], 'nothing left on the other servers');
   });

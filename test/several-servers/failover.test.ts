@@ -5,49 +5,29 @@
  * acknowledged destroy is undone by the home server's stale copy.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { SessionPgsqlOptions } from '../../src/index.js';
+import { describe, it } from 'node:test';
 import {
-  type Data,
-  type Fleet,
+  assertNothingLost,
   idsHomedOn,
   outageUnderLoad,
   placement,
   quoted,
   recordHealth,
   rowsEverywhere,
-  startFleet,
   storedKey,
-  storeTracker,
   summarizeFailures,
   uniqueTable,
-  verify,
-  verifyTables,
+  useFleet,
   waitForHandBack,
   waitUntil,
 } from './fixtures.js';
 
-let fleet: Fleet;
-const stores = storeTracker();
-
-before(async () => {
-  fleet = await startFleet(3, 'failover');
+const fleet = useFleet('failover', {
+  connectTimeoutMillis: 1000,
+  queryTimeoutMillis: 3000,
+  healthCheckMillis: 300,
 });
-after(async () => {
-  await stores.closeAll();
-  await fleet?.close();
-});
-
-function options(table: string): SessionPgsqlOptions<Data> {
-  return {
-    db: [...fleet.urls],
-    table,
-    gcInterval: 0,
-    connectTimeoutMillis: 1000,
-    queryTimeoutMillis: 3000,
-    healthCheckMillis: 300,
-  };
-}
+const { stores, options } = fleet;
 
 describe('one of three servers stopped and started again', () => {
   it('keeps sessions changed, created and destroyed meanwhile; reports it in events and status()', async () => {
@@ -197,16 +177,7 @@ describe('one of three servers stopped and started again', () => {
       assert.equal(order(miss.id)[0], victim, 'only sessions homed on the stopped server');
     }
 
-    const verdict = await verify(store, report.sessions);
-    assert.deepEqual(verdict, { lost: [], stale: [], resurrected: [] });
-    await waitForHandBack(fleet, table);
-    const fresh = stores.open(options(table));
-    assert.deepEqual(await verify(fresh, report.sessions), {
-      lost: [],
-      stale: [],
-      resurrected: [],
-    });
-    assert.deepEqual(await verifyTables(fleet, table, report.sessions, order), []);
+    await assertNothingLost(fleet, table, store, report, order);
   });
   it('moves copies home over expired rows, and expired copies home as expired', async () => {
     const table = uniqueTable();

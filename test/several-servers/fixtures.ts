@@ -3,7 +3,9 @@
  * pool on each for looking at the tables the way an operator would, where a session is
  * placed, and a load generator that keeps the exact history of what the store acknowledged.
  */
+import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import pg from 'pg';
 import {
   type SessionPgsql,
@@ -63,6 +65,51 @@ export async function startFleet(count: number, name: string): Promise<Fleet> {
       await Promise.all(admins.map((a) => a.end()));
       await Promise.all(servers.map((s) => s.destroy()));
     },
+  };
+}
+
+export interface FleetSetup extends Fleet {
+  /** Stores opened by the tests, closed after them. */
+  readonly stores: ReturnType<typeof storeTracker>;
+  /** A store's options on every server of the fleet: `settings`, on table `table`. */
+  options(table: string): SessionPgsqlOptions<Data>;
+}
+
+/**
+ * The usual setup of a test file: three servers started before its tests; after them,
+ * every store closed and the servers (resumed if a test paused one) destroyed.
+ */
+export function useFleet(
+  name: string,
+  settings: Omit<SessionPgsqlOptions<Data>, 'db' | 'table'>,
+): FleetSetup {
+  const stores = storeTracker();
+  let fleet: Fleet | undefined;
+  before(async () => {
+    fleet = await startFleet(3, name);
+  });
+  after(async () => {
+    for (const server of fleet?.servers ?? []) server.resume();
+    await stores.closeAll();
+    await fleet?.close();
+  });
+  const started = () => {
+    if (!fleet) throw new Error('the fleet is started before the tests');
+    return fleet;
+  };
+  return {
+    stores,
+    get servers() {
+      return started().servers;
+    },
+    get urls() {
+      return started().urls;
+    },
+    get admins() {
+      return started().admins;
+    },
+    close: () => started().close(),
+    options: (table) => ({ db: [...started().urls], table, gcInterval: 0, ...settings }),
   };
 }
 
@@ -516,4 +563,22 @@ export function summarizeFailures(failures: readonly Failure[]): string[] {
     counts.set(line, (counts.get(line) ?? 0) + 1);
   }
   return [...counts].map(([line, n]) => `${line} (${n})`);
+}
+
+/**
+ * After an outage under load: nothing lost, stale or resurrected, as `store` reads it and
+ * as a store opened once every copy is home reads it; and each session stored once, at home.
+ */
+export async function assertNothingLost(
+  fleet: FleetSetup,
+  table: string,
+  store: SessionPgsql<Data>,
+  report: LoadReport,
+  order: (id: string) => number[],
+): Promise<void> {
+  const clean = { lost: [], stale: [], resurrected: [] };
+  assert.deepEqual(await verify(store, report.sessions), clean);
+  await waitForHandBack(fleet, table);
+  assert.deepEqual(await verify(fleet.stores.open(fleet.options(table)), report.sessions), clean);
+  assert.deepEqual(await verifyTables(fleet, table, report.sessions, order), []);
 }
