@@ -3,24 +3,22 @@
  * a superuser connection for looking at (and tampering with) the table, and child processes.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { after, before } from 'node:test';
 import pg from 'pg';
 import { type GcResult, SessionPgsql, type SessionPgsqlOptions } from '../../src/index.js';
 import { sharedDatabaseUrl } from '../helpers/servers.js';
+import type { StoredRow } from '../helpers/stored-row.js';
+
+export { type StoredRow, storedKey } from '../helpers/stored-row.js';
 
 export type Data = Record<string, unknown>;
 
 /** A fresh session id matching the default idPattern (32 characters of base64url). */
 export function newId(): string {
   return randomBytes(24).toString('base64url');
-}
-
-/** What `sess_id` holds for `id` with `hashIds` (the default). */
-export function storedKey(id: string): string {
-  return createHash('sha256').update(id).digest('base64url');
 }
 
 let tables = 0;
@@ -81,23 +79,6 @@ export function quoted(table: string): string {
     .split('.')
     .map((part) => pg.escapeIdentifier(part))
     .join('.');
-}
-
-export interface StoredRow {
-  sess_id: string;
-  sess_name: string | null;
-  sess_data: string | null;
-  sess_created: number;
-  sess_modified: number;
-  sess_expire: number;
-  sess_addr_created: string | null;
-  sess_addr_modified: string | null;
-  sess_counter: number;
-  sess_error: number;
-  sess_warning: number;
-  sess_notice: number;
-  sess_err_message: string | null;
-  sess_custom: string | null;
 }
 
 /** The row stored for `key` (times as numbers), or undefined. */

@@ -2,7 +2,7 @@
  * A real Express app with express-session and PgsqlStore on port 0, a tiny cookie-jar HTTP
  * client (fetch), and SQL helpers to look at what the store really wrote in PostgreSQL.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Request } from 'express';
@@ -18,6 +18,9 @@ import {
   sessionInfo,
   setField,
 } from '../../src/adapters/express.js';
+import { type StoredRow as SessionRow, storedKey } from './stored-row.js';
+
+export { type StoredRow as SessionRow, storedKey } from './stored-row.js';
 
 export const SECRET = 'express-app-test-secret';
 export const COOKIE_NAME = 'connect.sid';
@@ -167,11 +170,6 @@ export function signedCookieValue(id: string, secret = SECRET): string {
   return `s:${id}.${mac}`;
 }
 
-/** The key a session id is stored under with `hashIds` (the default): its SHA-256, base64url. */
-export function storedKey(id: string): string {
-  return createHash('sha256').update(id).digest('base64url');
-}
-
 export interface Reply<T> {
   readonly status: number;
   readonly body: T;
@@ -249,24 +247,6 @@ function idOf(cookieValue: string): string {
   const signed = decodeURIComponent(cookieValue);
   if (!signed.startsWith('s:')) throw new Error(`unsigned session cookie: ${signed}`);
   return signed.slice(2, signed.lastIndexOf('.'));
-}
-
-/** A session row as stored (times as numbers of Unix seconds). */
-export interface SessionRow {
-  sess_id: string;
-  sess_name: string | null;
-  sess_data: string | null;
-  sess_created: number;
-  sess_modified: number;
-  sess_expire: number;
-  sess_addr_created: string | null;
-  sess_addr_modified: string | null;
-  sess_counter: number;
-  sess_error: number;
-  sess_warning: number;
-  sess_notice: number;
-  sess_err_message: string | null;
-  sess_custom: string | null;
 }
 
 /** Direct SQL on the test database, to check what the store wrote. */

@@ -4,7 +4,7 @@
  * placed, and a load generator that keeps the exact history of what the store acknowledged.
  */
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import pg from 'pg';
 import {
@@ -15,6 +15,7 @@ import {
 } from '../../src/index.js';
 import { Rendezvous } from '../../src/routing/rendezvous.js';
 import { type PostgresServer, startPostgres } from '../helpers/servers.js';
+import { storedKey } from '../helpers/stored-row.js';
 
 export type Data = { v: number; pad?: string };
 
@@ -23,10 +24,7 @@ export function newId(): string {
   return randomBytes(24).toString('base64url');
 }
 
-/** What `sess_id` holds for `id` with `hashIds` (the default): placement hashes this. */
-export function storedKey(id: string): string {
-  return createHash('sha256').update(id).digest('base64url');
-}
+export { storedKey } from '../helpers/stored-row.js';
 
 let tables = 0;
 /** A table name no other test of this process uses: each test starts from empty tables. */
