@@ -59,6 +59,7 @@ export function createServers(
             }
           : undefined,
         healthCheckMillis: o.healthCheckMillis,
+        batchMaxSessions: o.batchMaxSessions,
         onHealthChange,
       }),
   );

@@ -73,6 +73,11 @@ export interface SessionPgsqlOptions<Data = unknown> {
   /** Use named prepared statements (one parse per connection). Default `true`. */
   preparedStatements?: boolean;
   /**
+   * Most sessions one statement reads, touches or updates: the calls of one turn of the
+   * event loop go to each server together. `1` sends every call alone. Default `500`.
+   */
+  batchMaxSessions?: number;
+  /**
    * Keep recently read sessions in this process, kept coherent across processes with
    * LISTEN/NOTIFY: another process's write or destroy drops the entry. While the listening
    * connection is down the cache is off. Default `false`.
@@ -115,6 +120,7 @@ export interface ResolvedOptions<Data = unknown> {
   readonly connectTimeoutMillis: number;
   readonly queryTimeoutMillis: number;
   readonly preparedStatements: boolean;
+  readonly batchMaxSessions: number;
   readonly cache: boolean;
   readonly cacheMaxEntries: number;
   readonly cacheListenDb: string | undefined;
@@ -143,6 +149,7 @@ const KNOWN: Readonly<Record<keyof SessionPgsqlOptions, true>> = {
   connectTimeoutMillis: true,
   queryTimeoutMillis: true,
   preparedStatements: true,
+  batchMaxSessions: true,
   cache: true,
   cacheMaxEntries: true,
   cacheListenDb: true,
@@ -331,6 +338,13 @@ export function resolveOptions<Data>(
       'a positive integer',
     ),
     preparedStatements: boolean('preparedStatements', options.preparedStatements, true),
+    batchMaxSessions: number(
+      'batchMaxSessions',
+      options.batchMaxSessions,
+      500,
+      (n) => integer(n) && n > 0,
+      'a positive integer',
+    ),
     cache: boolean('cache', options.cache, false),
     cacheMaxEntries: number(
       'cacheMaxEntries',

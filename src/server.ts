@@ -49,12 +49,11 @@ export interface ServerSettings {
   readonly cache: ServerCacheSettings | undefined;
   /** Longest wait between two health checks of a server that is down, in milliseconds. */
   readonly healthCheckMillis: number;
+  /** Most sessions one statement reads, touches or updates. */
+  readonly batchMaxSessions: number;
   /** Told when the server goes down (with the error) and when it comes back. */
   readonly onHealthChange: (server: Server, up: boolean, error?: unknown) => void;
 }
-
-/** Most sessions read, touched or updated by one statement. */
-const MAX_BATCH = 500;
 
 /** A touch's parameters: key, lifetime (s), no write while the expiry is within (s), address. */
 export type TouchValues = readonly [string, number, number, string | null];
@@ -97,17 +96,9 @@ export class Server {
   #lastError: string | null = null;
   #latencyMillis: number | null = null;
   readonly #counts: Record<string, number> = {};
-  readonly #reads = new Batcher((keys: string[]) => this.#readMany(keys), MAX_BATCH);
-  readonly #touches = new Batcher(
-    (items: TouchValues[]) => this.#touchMany(items),
-    MAX_BATCH,
-    ([key]) => key,
-  );
-  readonly #updates = new Batcher(
-    (items: UpdateValues[]) => this.#updateMany(items),
-    MAX_BATCH,
-    ([key]) => key,
-  );
+  readonly #reads: Batcher<string, SessionRow | undefined>;
+  readonly #touches: Batcher<TouchValues, boolean>;
+  readonly #updates: Batcher<UpdateValues, MetadataRow | undefined>;
 
   /** Recently read sessions, when the cache is on. */
   readonly cache: SessionCache | undefined;
@@ -122,6 +113,10 @@ export class Server {
     this.#statements = settings.statements;
     this.#table = settings.table;
     this.#createTable = settings.createTable;
+    const most = settings.batchMaxSessions;
+    this.#reads = new Batcher((keys) => this.#readMany(keys), most);
+    this.#touches = new Batcher((items) => this.#touchMany(items), most, ([key]) => key);
+    this.#updates = new Batcher((items) => this.#updateMany(items), most, ([key]) => key);
     const cache = settings.cache;
     if (!cache) return;
     this.cache = new SessionCache(cache.maxEntries);

@@ -121,6 +121,33 @@ for (const backend of backends) {
   });
 }
 
+describe('batchMaxSessions', () => {
+  it('caps the sessions per statement; 1 sends every call alone', async () => {
+    for (const [most, readMany, read] of [
+      [4, 3, 0], // 10 reads: 4 + 4 + 2
+      [1, 0, 10],
+    ] as const) {
+      const store = stores.open<Data>({
+        db: url,
+        table: uniqueTable('most'),
+        gcInterval: 0,
+        batchMaxSessions: most,
+      });
+      const ids = Array.from({ length: 10 }, newId);
+      await Promise.all(ids.map((id, n) => store.write(id, { n })));
+      const before = await statements(store);
+      const loaded = await Promise.all(ids.map((id) => store.read(id)));
+      const after = await statements(store);
+      assert.deepEqual(
+        loaded.map((l) => l?.data),
+        ids.map((_, n) => ({ n })),
+      );
+      assert.equal(ran(before, after, 'readMany'), readMany);
+      assert.equal(ran(before, after, 'read'), read);
+    }
+  });
+});
+
 describe('batched statements and row locks', () => {
   it('a deadlock with another transaction aborts the batch, which runs again and succeeds', async () => {
     const table = uniqueTable('deadlock');

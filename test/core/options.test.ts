@@ -68,6 +68,7 @@ describe('defaults', () => {
     assert.equal(o.hashIds, true);
     assert.equal(o.maxSessionBytes, 1_048_576);
     assert.equal(o.poolSize, 10);
+    assert.equal(o.batchMaxSessions, 500);
     assert.equal(o.connectTimeoutMillis, 5000);
     assert.equal(o.queryTimeoutMillis, 10_000);
     assert.equal(o.preparedStatements, true);
@@ -113,6 +114,7 @@ describe('invalid options', () => {
     connectTimeoutMillis: [0, -1, 1.5],
     queryTimeoutMillis: [0, Number.NaN],
     preparedStatements: ['false', 1],
+    batchMaxSessions: [0, -1, 2.5, '500'],
   };
 
   for (const [option, values] of Object.entries(invalid)) {
