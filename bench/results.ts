@@ -122,7 +122,6 @@ export class Runs<K extends string> {
 
 const times = (n: number) => `${n.toFixed(2)}x`;
 
-/** The targets of issue 4, judged on the medians. */
 /** Why a multiple of connect-pg-simple may be out of reach: how it compares with MemoryStore. */
 function ceiling(cps: number, memory: number | undefined): string {
   if (memory === undefined) return '';
@@ -148,6 +147,7 @@ function touchCost(results: Results, id: string): string {
   return `; without the short circuit every touch writes its row, as session_pgsql did (a new row version and an entry in each of the table's two indexes): ${(mine * 1000).toFixed(0)} µs of PostgreSQL CPU per operation, against ${(theirs * 1000).toFixed(0)} µs with it`;
 }
 
+/** The targets of issue 4, judged on the medians. */
 export function judgeTargets(results: Results): Target[] {
   const targets: Target[] = [];
   const http = results.http;

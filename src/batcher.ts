@@ -49,18 +49,14 @@ export class Batcher<Item, Result> {
     items: Waiting<Item, Result>[];
     rest: Waiting<Item, Result>[];
   } {
-    const keyOf = this.#keyOf;
-    if (!keyOf) {
-      return { items: waiting.slice(0, this.#maxItems), rest: waiting.slice(this.#maxItems) };
-    }
     const keys = new Set<string>();
     const items: Waiting<Item, Result>[] = [];
     const rest: Waiting<Item, Result>[] = [];
     for (const w of waiting) {
-      const key = keyOf(w.item);
-      if (items.length >= this.#maxItems || keys.has(key)) rest.push(w);
+      const key = this.#keyOf?.(w.item);
+      if (items.length >= this.#maxItems || (key !== undefined && keys.has(key))) rest.push(w);
       else {
-        keys.add(key);
+        if (key !== undefined) keys.add(key);
         items.push(w);
       }
     }

@@ -115,8 +115,16 @@ export class Server {
     this.#createTable = settings.createTable;
     const most = settings.batchMaxSessions;
     this.#reads = new Batcher((keys) => this.#readMany(keys), most);
-    this.#touches = new Batcher((items) => this.#touchMany(items), most, ([key]) => key);
-    this.#updates = new Batcher((items) => this.#updateMany(items), most, ([key]) => key);
+    this.#touches = new Batcher(
+      (items) => this.#touchMany(items),
+      most,
+      ([key]) => key,
+    );
+    this.#updates = new Batcher(
+      (items) => this.#updateMany(items),
+      most,
+      ([key]) => key,
+    );
     const cache = settings.cache;
     if (!cache) return;
     this.cache = new SessionCache(cache.maxEntries);

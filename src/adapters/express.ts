@@ -22,15 +22,17 @@ type StoredSession = { cookie?: { expires?: unknown; originalMaxAge?: number | n
   unknown
 >;
 
-/** Each request's SessionState, keyed by the session object express-session hands around. */
-const states = new WeakMap<object, SessionState>();
-
-/**
- * Each request's `cookie.originalMaxAge` as read. express-session recomputes it from the
- * clock whenever it sets the expiry (`rolling`, `resetMaxAge`): 600000 can come back as
- * 599999 when a millisecond ticks in between, which would defeat the short circuit.
- */
-const readMaxAges = new WeakMap<object, number>();
+/** What the store knows of each request's session, keyed by the object express-session hands around. */
+interface RequestSession {
+  readonly state: SessionState;
+  /**
+   * `cookie.originalMaxAge` as read. express-session recomputes it from the clock whenever
+   * it sets the expiry (`rolling`, `resetMaxAge`): 600000 can come back as 599999 when a
+   * millisecond ticks in between, which would defeat the short circuit.
+   */
+  readonly originalMaxAge?: number | undefined;
+}
+const sessions = new WeakMap<object, RequestSession>();
 
 /**
  * An express-session store keeping sessions in PostgreSQL. Pass the options of
@@ -65,9 +67,11 @@ export class PgsqlStore extends session.Store {
       ) {
         data.cookie.expires = new Date(Date.now() + remaining).toISOString();
       }
-      states.set(data, loaded.state);
-      if (typeof data.cookie?.originalMaxAge === 'number')
-        readMaxAges.set(data, data.cookie.originalMaxAge);
+      const maxAge = data.cookie?.originalMaxAge;
+      sessions.set(data, {
+        state: loaded.state,
+        originalMaxAge: typeof maxAge === 'number' ? maxAge : undefined,
+      });
       callback(null, data as unknown as SessionData);
     }, callback);
   }
@@ -77,18 +81,16 @@ export class PgsqlStore extends session.Store {
     req: Parameters<session.Store['createSession']>[0],
     data: SessionData,
   ): session.Session & SessionData {
-    const state = states.get(data);
+    const known = sessions.get(data);
     const created = super.createSession(req, data);
-    if (state) states.set(created, state);
-    const maxAge = readMaxAges.get(data);
-    if (maxAge !== undefined) readMaxAges.set(created, maxAge);
+    if (known) sessions.set(created, known);
     return created;
   }
 
   override set(sid: string, data: SessionData, callback?: Callback): void {
     const stored: StoredSession = {
       ...data,
-      cookie: withoutExpires(data.cookie, readMaxAges.get(data)),
+      cookie: withoutExpires(data.cookie, sessions.get(data)?.originalMaxAge),
     };
     this.core.write(sid, stored, writeOptions(data)).then(
       () => callback?.(),
@@ -171,7 +173,7 @@ function writeOptions(data: SessionData): {
   return {
     lifetimeSeconds: expires ? (new Date(expires).getTime() - Date.now()) / 1000 : undefined,
     address: req?.ip ?? req?.socket?.remoteAddress,
-    state: states.get(data),
+    state: sessions.get(data)?.state,
   };
 }
 
@@ -183,12 +185,12 @@ function stateOf(req: RequestLike): SessionState {
       'this request has no session from a PgsqlStore (is express-session installed before this route?)',
     );
   }
-  let state = states.get(req.session);
-  if (!state) {
-    state = store.core.newState(req.sessionID);
-    states.set(req.session, state);
+  let known = sessions.get(req.session);
+  if (!known) {
+    known = { state: store.core.newState(req.sessionID) };
+    sessions.set(req.session, known);
   }
-  return state;
+  return known.state;
 }
 
 /** The session's row: id, server, accesses, counters, times and addresses (session_pgsql_info). */
