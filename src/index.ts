@@ -1,10 +1,22 @@
 export type { Database, QueryResult, Statement } from './database/database.js';
 export type { PgPoolLike } from './database/pg-database.js';
 export { type ErrorCode, ErrorCodes, SessionPgsqlError } from './errors.js';
-export type { GcResult } from './garbage-collector.js';
-export type { SessionPgsqlOptions } from './options.js';
-export type { Serializer } from './serializers/json.js';
+export type { GcResult } from './gc/garbage-collector.js';
+export type { ResolvedOptions, SessionPgsqlOptions } from './options/options.js';
 export { jsonSerializer } from './serializers/json.js';
-export type { ServerStatus } from './server.js';
-export type { ErrorCounters, ErrorLevel, SessionInfo, SessionState } from './session-state.js';
-export { type LoadedSession, SessionPgsql, type StoreStatus, type WriteOptions } from './store.js';
+export type { Serializer } from './serializers/serializer.js';
+export type { ServerStatus } from './server/server.js';
+export type { LoadedSession } from './store/session-reader.js';
+export type {
+  ErrorCounters,
+  ErrorLevel,
+  SessionInfo,
+  SessionState,
+} from './store/session-state.js';
+export { SessionPgsql } from './store/store.js';
+export type {
+  HealthEvent,
+  SessionPgsqlEvents,
+  StoreStatus,
+  WriteOptions,
+} from './store/store-types.js';

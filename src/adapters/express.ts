@@ -1,9 +1,14 @@
 import type { SessionData } from 'express-session';
 import session from 'express-session';
 import { ErrorCodes, SessionPgsqlError } from '../errors.js';
-import type { SessionPgsqlOptions } from '../options.js';
-import type { ErrorCounters, ErrorLevel, SessionInfo, SessionState } from '../session-state.js';
-import { SessionPgsql } from '../store.js';
+import type { SessionPgsqlOptions } from '../options/options.js';
+import type {
+  ErrorCounters,
+  ErrorLevel,
+  SessionInfo,
+  SessionState,
+} from '../store/session-state.js';
+import { SessionPgsql } from '../store/store.js';
 
 type Callback<T = void> = (error?: unknown, value?: T) => void;
 
@@ -219,5 +224,5 @@ export function getError(req: RequestLike, withMessage = false): ErrorCounters {
 }
 
 export { ErrorCodes, SessionPgsqlError } from '../errors.js';
-export type { SessionPgsqlOptions } from '../options.js';
-export type { ErrorCounters, ErrorLevel, SessionInfo } from '../session-state.js';
+export type { SessionPgsqlOptions } from '../options/options.js';
+export type { ErrorCounters, ErrorLevel, SessionInfo } from '../store/session-state.js';

@@ -1,22 +1,21 @@
 import type { Statement } from '../database/database.js';
+import type { ListenConnection } from '../database/listen-connection.js';
 import type { SessionCache } from './session-cache.js';
-
-/** A dedicated connection that receives notifications (a `pg` Client, or a client held from a pool). */
-export interface ListenConnection {
-  query(text: string): Promise<unknown>;
-  on(
-    event: 'notification',
-    listener: (message: { channel: string; payload?: string | undefined }) => void,
-  ): unknown;
-  on(event: 'error' | 'end', listener: (error?: Error) => void): unknown;
-  /** Closes or releases the connection. */
-  close(): Promise<void>;
-}
 
 export interface InvalidationListenerSettings {
   readonly channel: string;
   /** Payloads are `<instance> <key>`; our own are ignored (we already updated our cache). */
   readonly instanceId: string;
+  /**
+   * How often the listener proves that notifications still reach it, and how long one may
+   * take to come back (milliseconds). A connection that dies silently (a hung server, a lost
+   * network path, a host that went away) delivers no notifications and no error, and one
+   * that goes through a transaction pooler (PgBouncer in transaction mode) loses them:
+   * without this proof the cache would serve what other processes changed until each
+   * session's expiry. With it, the cache is on only once a notification came back, and goes
+   * off within about twice this time after they stop coming.
+   */
+  readonly heartbeatMillis: number;
   readonly connect: () => Promise<ListenConnection>;
   /**
    * Runs `PING_STATEMENT` with these values the way the store's writes run (same pool,
@@ -33,17 +32,6 @@ export const PING_STATEMENT: Statement = Object.freeze({
 });
 
 const MAX_BACKOFF_MILLIS = 30_000;
-
-/**
- * How often the listener proves that notifications still reach it, and how long one may
- * take to come back. A connection that dies silently (a hung server, a lost network path,
- * a host that went away) delivers no notifications and no error, and one that goes through
- * a transaction pooler (PgBouncer in transaction mode) loses them: without this proof the
- * cache would serve what other processes changed until each session's expiry. With it, the
- * cache is on only once a notification came back, and goes off within about twice this
- * time after they stop coming.
- */
-const HEARTBEAT_MILLIS = 2_000;
 
 /**
  * Keeps one server's cache coherent with every other process: LISTEN on a dedicated
@@ -146,10 +134,10 @@ export class InvalidationListener {
           () =>
             reject(
               new Error(
-                `a notification did not come back to the listening connection in ${HEARTBEAT_MILLIS} ms`,
+                `a notification did not come back to the listening connection in ${this.#settings.heartbeatMillis} ms`,
               ),
             ),
-          HEARTBEAT_MILLIS,
+          this.#settings.heartbeatMillis,
         );
         timer.unref();
         this.#settings.ping([this.#pingChannel, payload]).catch(reject);
@@ -169,7 +157,7 @@ export class InvalidationListener {
         },
         (error: unknown) => this.#onLost(connection, error),
       );
-    }, HEARTBEAT_MILLIS);
+    }, this.#settings.heartbeatMillis);
     this.#heartbeat.unref();
   }
 

@@ -1,4 +1,4 @@
-import type { MetadataRow } from '../session-state.js';
+import type { MetadataRow } from '../sql/rows.js';
 
 /** A row as read from the table, kept with the moment it was read. */
 export interface CachedRow {
@@ -9,6 +9,27 @@ export interface CachedRow {
   /** The database's clock when read, and our monotonic clock then. */
   readonly dbNowSeconds: number;
   readonly readAtMillis: number;
+}
+
+/**
+ * A cache entry dated from when its statement was sent, not when its answer came: our
+ * estimate of the database's clock is then less than a second behind it (the clock is read
+ * in whole seconds, rounded down), never more, so the cache stops serving a session
+ * (estimate >= sess_expire) no later than the database does (clock >= sess_expire + 1).
+ */
+export function cachedRow(
+  raw: string,
+  row: MetadataRow,
+  clock: { readonly expireSeconds: number; readonly dbNowSeconds: number },
+  sentAtMillis: number,
+): CachedRow {
+  return {
+    raw,
+    row,
+    expireSeconds: clock.expireSeconds,
+    dbNowSeconds: clock.dbNowSeconds,
+    readAtMillis: sentAtMillis,
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ListenConnection } from '../cache/invalidation-listener.js';
+import type { ListenConnection } from './listen-connection.js';
 
 /** A named SQL statement; the name lets drivers prepare it once per connection. */
 export interface Statement {
@@ -14,6 +14,7 @@ export interface QueryResult<Row> {
 /**
  * What the store needs of a PostgreSQL connection, whatever drives it
  * (a `pg` Pool, an embedded PGlite). Every method rejects with the driver's error.
+ * 64-bit integer columns (`bigint`) come back as JavaScript numbers, whatever the driver.
  */
 export interface Database {
   /** Runs one statement with bound parameters. */

@@ -1,7 +1,7 @@
-import type { ListenConnection } from '../cache/invalidation-listener.js';
-import type { TargetSessionAttrs } from '../conninfo.js';
 import { databaseError, ErrorCodes, SessionPgsqlError } from '../errors.js';
+import type { TargetSessionAttrs } from './conninfo.js';
 import type { Database, QueryResult, Statement } from './database.js';
+import type { ListenConnection } from './listen-connection.js';
 import { openListenConnection, PgDatabase, type PgDatabaseSettings } from './pg-database.js';
 
 /** The statement that tells a primary from a standby. */

@@ -1,5 +1,6 @@
-import { parseServerTarget, redact } from '../conninfo.js';
-import type { ResolvedOptions, ServerOption } from '../options.js';
+import { conninfoOf, type ServerOption } from '../options/db-option.js';
+import type { ResolvedOptions } from '../options/options.js';
+import { parseServerTarget } from './conninfo.js';
 import type { Database } from './database.js';
 import { MultiHostDatabase } from './multi-host-database.js';
 import { PgDatabase, type PgDatabaseSettings } from './pg-database.js';
@@ -30,7 +31,7 @@ function openServer(
       connection: `pg Pool #${index}`,
     };
   }
-  const target = parseServerTarget(server.value);
+  const target = parseServerTarget(conninfoOf(server));
   const settings = target.hosts.map(
     (config): PgDatabaseSettings => ({
       config,
@@ -44,5 +45,5 @@ function openServer(
     settings.length === 1 && target.targetSessionAttrs === 'any'
       ? PgDatabase.open(settings[0] as PgDatabaseSettings)
       : new MultiHostDatabase(settings, target.targetSessionAttrs);
-  return { database, connection: redact(server.value) };
+  return { database, connection: server.connection };
 }

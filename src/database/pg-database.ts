@@ -1,13 +1,19 @@
 import pg from 'pg';
-import type { ListenConnection } from '../cache/invalidation-listener.js';
 import type { Database, QueryResult, Statement } from './database.js';
+import { INT8_OID, parseInt8 } from './int8.js';
+import type { ListenConnection, PgClientLike } from './listen-connection.js';
 
 /**
  * The part of a `pg` Pool the store uses, typed by its shape so that any
  * compatible pool (pg, pg-pool, a wrapper) can be passed in.
  */
 export interface PgPoolLike {
-  query(config: { name?: string; text: string; values?: unknown[] }): Promise<{
+  query(config: {
+    name?: string;
+    text: string;
+    values?: unknown[];
+    types?: { getTypeParser(oid: number, format?: string): unknown };
+  }): Promise<{
     rows: unknown[];
     rowCount: number | null;
   }>;
@@ -17,16 +23,6 @@ export interface PgPoolLike {
   connect?(): Promise<PgClientLike & { release(error?: Error | boolean): void }>;
 }
 
-/** The part of a `pg` Client used for LISTEN. */
-export interface PgClientLike {
-  query(text: string): Promise<unknown>;
-  on(
-    event: 'notification',
-    listener: (message: { channel: string; payload?: string | undefined }) => void,
-  ): unknown;
-  on(event: 'error' | 'end', listener: (error?: Error) => void): unknown;
-}
-
 export interface PgDatabaseSettings {
   readonly config: pg.PoolConfig;
   readonly poolSize: number;
@@ -34,6 +30,18 @@ export interface PgDatabaseSettings {
   readonly queryTimeoutMillis: number;
   readonly preparedStatements: boolean;
 }
+
+/**
+ * Type parsers for the store's statements: `bigint` as a number. Given per statement, so
+ * that a pool the user passed keeps its own parsers for everything else.
+ */
+const types = {
+  getTypeParser(oid: number, format?: string): unknown {
+    return oid === INT8_OID && format !== 'binary'
+      ? parseInt8
+      : pg.types.getTypeParser(oid, format as 'text');
+  },
+};
 
 /** A dedicated client (not from the pool) for LISTEN, e.g. to bypass a transaction pooler. */
 export async function openListenConnection(
@@ -128,6 +136,7 @@ export class PgDatabase implements Database {
       ...(named ? { name: statement.name } : {}),
       text: statement.text,
       values: [...values],
+      types,
     });
     return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
   }

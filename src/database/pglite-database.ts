@@ -1,5 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { Database, QueryResult, Statement } from './database.js';
+import { INT8_OID, parseInt8 } from './int8.js';
 
 /**
  * The embedded PostgreSQL (PGlite, WebAssembly) kept in a local folder: for
@@ -26,7 +27,9 @@ export class PgliteDatabase implements Database {
 
   async query<Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> {
     const db = await this.#open();
-    const result = await db.query<Row>(statement.text, [...values]);
+    const result = await db.query<Row>(statement.text, [...values], {
+      parsers: { [INT8_OID]: parseInt8 },
+    });
     return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
   }
 

@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
 import { ErrorCodes, SessionPgsqlError } from '../errors.js';
-import type { Server } from '../server.js';
-import type { Route, ServerRouter } from '../server-router.js';
-import type { SessionRow } from '../session-state.js';
-import { foreignMarkerId, TOMBSTONE_NAME } from '../statements.js';
+import type { Server } from '../server/server.js';
+import type { SessionRow } from '../sql/rows.js';
+import {
+  foreignMarkerId,
+  type RowParam,
+  TOMBSTONE_NAME,
+  type VersionParam,
+} from '../sql/statements.js';
+import type { ForeignHomes } from './foreign-homes.js';
+import type { Route, ServerRouter } from './server-router.js';
 
 export const isTombstone = (row: SessionRow) => row.sess_name === TOMBSTONE_NAME;
 
@@ -25,6 +31,7 @@ const CHANGED_MEANWHILE = Symbol('changed meanwhile');
  */
 export class Failover {
   readonly #router: ServerRouter;
+  readonly #foreignHomes: ForeignHomes;
   readonly #intervalMillis: number;
   readonly #onFailed: (error: unknown) => void;
   #ready: Promise<void> | undefined;
@@ -33,8 +40,14 @@ export class Failover {
   readonly #busy = new Map<string, Promise<void>>();
   #stopped = false;
 
-  constructor(router: ServerRouter, intervalMillis: number, onFailed: (error: unknown) => void) {
+  constructor(
+    router: ServerRouter,
+    foreignHomes: ForeignHomes,
+    intervalMillis: number,
+    onFailed: (error: unknown) => void,
+  ) {
     this.#router = router;
+    this.#foreignHomes = foreignHomes;
     this.#intervalMillis = intervalMillis;
     this.#onFailed = onFailed;
   }
@@ -54,8 +67,8 @@ export class Failover {
 
   /** Records on the route's target that it now holds a session of the route's home. */
   async mark(route: Route): Promise<void> {
-    await route.target.run('mark', [foreignMarkerId(route.home.id)], 'mark a failover');
-    route.target.foreignHomes = new Set([...route.target.foreignHomes, route.home.id]);
+    await route.target.run('mark', { marker: foreignMarkerId(route.home.id) }, 'mark a failover');
+    this.#foreignHomes.add(route.target, route.home.id);
   }
 
   /**
@@ -108,7 +121,7 @@ export class Failover {
     route: Route,
   ): Promise<SessionRow | undefined | typeof CHANGED_MEANWHILE> {
     const servers = [route.target, ...route.others];
-    const reads = await Promise.allSettled(servers.map((s) => s.read(key)));
+    const reads = await Promise.allSettled(servers.map((s) => s.batches.read(key)));
     const first = reads[0];
     if (first?.status === 'rejected') throw first.reason;
     const current = first?.value;
@@ -116,8 +129,7 @@ export class Failover {
     reads.forEach((read, index) => {
       const row = read.status === 'fulfilled' ? read.value : undefined;
       if (index === 0 || !row) return;
-      const modified = Number(row.sess_modified ?? 0);
-      if (!best || modified >= Number(best.row.sess_modified ?? 0))
+      if (!best || (row.sess_modified ?? 0) >= (best.row.sess_modified ?? 0))
         best = { server: servers[index] as Server, row };
     });
     if (!best) return current && isTombstone(current) && !route.failedOver ? undefined : current;
@@ -127,16 +139,15 @@ export class Failover {
       if (current) {
         const { rowCount } = await route.target.run(
           'removeCopy',
-          versionOf(key, current),
+          { key, ...versionOf(current) },
           'destroy a session moved home',
         );
         if (rowCount === 0) return CHANGED_MEANWHILE;
       }
     } else {
-      const expected = current ? versionOf(key, current).slice(1) : [null, null, null, null, null];
       const { rowCount } = await route.target.run(
         'restore',
-        [...restoreValues(key, row), current !== undefined, ...expected],
+        { ...rowValues(key, row), existed: current !== undefined, ...versionOf(current) },
         'move a session home',
       );
       if (rowCount === 0) return CHANGED_MEANWHILE;
@@ -146,7 +157,7 @@ export class Failover {
       const copy = read.status === 'fulfilled' ? read.value : undefined;
       if (index === 0 || !copy) continue;
       await (servers[index] as Server)
-        .run('removeCopy', versionOf(key, copy), 'remove a moved copy')
+        .run('removeCopy', { key, ...versionOf(copy) }, 'remove a moved copy')
         .catch(() => {});
     }
     return destroyed ? undefined : row;
@@ -172,13 +183,11 @@ export class Failover {
       this.#router.servers.map(async (server) => {
         if (!server.available) return;
         try {
-          const { rows } = await server.run<{ sess_id: string }>(
-            'markers',
-            [ids],
-            'read failover markers',
-          );
-          server.foreignHomes = new Set(
-            rows.map((r) => r.sess_id.slice(foreignMarkerId('').length)),
+          const { rows } = await server.run('markers', { markers: ids }, 'read failover markers');
+          const prefix = foreignMarkerId('').length;
+          this.#foreignHomes.set(
+            server,
+            rows.map((r) => r.sess_id.slice(prefix)),
           );
         } catch {
           // the server's health now says down; its markers are polled again once it is back
@@ -190,21 +199,21 @@ export class Failover {
   /** Moves sessions written elsewhere during an outage back once their home answers again. */
   async #handBack(): Promise<void> {
     for (const holder of this.#router.servers) {
-      for (const homeId of holder.foreignHomes) {
+      for (const homeId of this.#foreignHomes.of(holder)) {
         const home = this.#router.servers.find((s) => s.id === homeId);
         if (!home?.available || !holder.available || this.#stopped) continue;
-        const { rows: markers } = await holder.run<{ sess_modified: string | number }>(
+        const { rows: markers } = await holder.run(
           'markers',
-          [[foreignMarkerId(homeId)]],
+          { markers: [foreignMarkerId(homeId)] },
           'read a failover marker',
         );
         const seen = markers[0]?.sess_modified;
         if (seen === undefined) continue;
         let after = '';
         for (;;) {
-          const { rows } = await holder.run<{ sess_id: string }>(
+          const { rows } = await holder.run(
             'scan',
-            [after, SCAN_BATCH],
+            { after, limit: SCAN_BATCH },
             'scan moved sessions',
           );
           for (const { sess_id: key } of rows) {
@@ -218,45 +227,51 @@ export class Failover {
           if (rows.length < SCAN_BATCH) break;
           after = (rows[rows.length - 1] as { sess_id: string }).sess_id;
         }
-        await holder.run('unmark', [foreignMarkerId(homeId), seen], 'drop a failover marker');
+        await holder.run(
+          'unmark',
+          { marker: foreignMarkerId(homeId), seen },
+          'drop a failover marker',
+        );
       }
     }
   }
 }
 
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+
 /**
- * The removeCopy parameters that match `row` only while nobody changed it. (The data of an
+ * The version of a row as read: the statements that move copies change a row only while it
+ * still has it (nobody changed it meanwhile). No row: nothing to compare. (The data of an
  * expired row reads as null without keepExpired: then only the metadata is compared.)
  */
-function versionOf(key: string, row: SessionRow): unknown[] {
-  return [
-    key,
-    row.sess_modified,
-    row.sess_name,
-    row.sess_counter,
-    row.sess_expire,
-    row.sess_data === null ? null : createHash('md5').update(row.sess_data).digest('hex'),
-  ];
+function versionOf(row: SessionRow | undefined): Record<VersionParam, unknown> {
+  return {
+    seenModified: row?.sess_modified ?? null,
+    seenName: row?.sess_name ?? null,
+    seenCounter: row?.sess_counter ?? null,
+    seenExpire: row?.sess_expire ?? null,
+    seenDataMd5: row?.sess_data == null ? null : md5(row.sess_data),
+  };
 }
 
-/** The parameters of the restore statement for a row read elsewhere. */
-function restoreValues(key: string, row: SessionRow): unknown[] {
-  return [
+/** Every column of a row read elsewhere, to write it home. */
+function rowValues(key: string, row: SessionRow): Record<RowParam, unknown> {
+  return {
     key,
-    row.sess_data,
-    row.sess_name,
-    row.sess_created,
-    row.sess_modified,
-    row.sess_expire,
-    row.sess_addr_created,
-    row.sess_addr_modified,
-    row.sess_counter,
-    row.sess_error,
-    row.sess_warning,
-    row.sess_notice,
-    row.sess_err_message,
-    row.sess_custom,
-  ];
+    data: row.sess_data,
+    name: row.sess_name,
+    created: row.sess_created,
+    modified: row.sess_modified,
+    expire: row.sess_expire,
+    addrCreated: row.sess_addr_created,
+    addrModified: row.sess_addr_modified,
+    counter: row.sess_counter,
+    error: row.sess_error,
+    warning: row.sess_warning,
+    notice: row.sess_notice,
+    message: row.sess_err_message,
+    custom: row.sess_custom,
+  };
 }
 
 /** Thrown when every server failed: session_pgsql's "cannot connect to any PostgreSQL server". */

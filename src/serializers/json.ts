@@ -1,8 +1,4 @@
-/** Turns a session into the text stored in `sess_data`, and back. */
-export interface Serializer<Data = unknown> {
-  stringify(data: Data): string;
-  parse(text: string): Data;
-}
+import type { Serializer } from './serializer.js';
 
 /** The default serializer: JSON. */
 export const jsonSerializer: Serializer<unknown> = Object.freeze({

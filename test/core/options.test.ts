@@ -50,7 +50,7 @@ describe('defaults', () => {
     assert.equal(Object.isFrozen(o.table), true);
     assert.deepEqual(o.db, {
       kind: 'servers',
-      servers: [{ kind: 'conninfo', value: 'postgres://nobody@127.0.0.1:1/nothing' }],
+      servers: [{ kind: 'conninfo', connection: 'postgres://nobody@127.0.0.1:1/nothing' }],
     });
     assert.equal(o.table.name, 'php_session');
     assert.equal(o.table.schema, undefined);

@@ -1,17 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { toPoolConfig } from './conninfo.js';
-import { openDatabases } from './database/open-database.js';
-import { openListenConnection } from './database/pg-database.js';
-import { ErrorCodes, SessionPgsqlError } from './errors.js';
-import type { ResolvedOptions } from './options.js';
+import { toPoolConfig } from '../database/conninfo.js';
+import { openDatabases } from '../database/open-database.js';
+import { openListenConnection } from '../database/pg-database.js';
+import { splitServers } from '../options/db-option.js';
+import { invalidOption } from '../options/option.js';
+import type { ResolvedOptions } from '../options/options.js';
+import { buildStatements } from '../sql/statements.js';
 import { Server } from './server.js';
-import { buildStatements } from './statements.js';
-
-export interface CreatedServers {
-  readonly servers: Server[];
-  /** With the cache on: the last parameter of notifying statements (this store's instance id). */
-  readonly notifyArgs: readonly string[];
-}
 
 /**
  * Opens one Server per `db` entry with the statements of the table, and, with the
@@ -20,14 +15,14 @@ export interface CreatedServers {
 export function createServers(
   o: ResolvedOptions<unknown>,
   onHealthChange: (server: Server, up: boolean, error?: unknown) => void,
-): CreatedServers {
-  const instanceId = randomUUID();
+): Server[] {
   const opened = openDatabases(o);
-  const listenDbs = o.cacheListenDb?.split(';').map((db) => db.trim());
+  const listenDbs = o.cacheListenDb === undefined ? undefined : splitServers(o.cacheListenDb);
   if (listenDbs && listenDbs.length !== opened.length) {
-    throw new SessionPgsqlError(
-      ErrorCodes.INVALID_OPTION,
-      `option "cacheListenDb" must name as many servers as "db" (${opened.length}), got ${listenDbs.length}`,
+    invalidOption(
+      'cacheListenDb',
+      `a list of as many servers as "db" (${opened.length})`,
+      `${listenDbs.length} servers`,
     );
   }
   const listens = opened.map(({ database }, index) => {
@@ -41,7 +36,8 @@ export function createServers(
       ? `session_pgsql_${createHash('sha1').update(o.table.quoted).digest('hex').slice(0, 16)}`
       : undefined;
   const statements = buildStatements(o.table, o.keepExpired, channel);
-  const servers = opened.map(
+  const instanceId = randomUUID();
+  return opened.map(
     ({ database, connection }, index) =>
       new Server({
         index,
@@ -55,6 +51,7 @@ export function createServers(
               maxEntries: o.cacheMaxEntries,
               channel: channel ?? '',
               instanceId,
+              heartbeatMillis: o.cacheHeartbeatMillis,
               listen: listens[index],
             }
           : undefined,
@@ -63,5 +60,4 @@ export function createServers(
         onHealthChange,
       }),
   );
-  return { servers, notifyArgs: channel ? [instanceId] : [] };
 }

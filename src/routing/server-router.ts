@@ -1,5 +1,6 @@
-import { Rendezvous } from './routing/rendezvous.js';
-import type { Server } from './server.js';
+import type { Server } from '../server/server.js';
+import type { ForeignHomes } from './foreign-homes.js';
+import { Rendezvous } from './rendezvous.js';
 
 /** Where one session lives right now. */
 export interface Route {
@@ -25,9 +26,11 @@ export interface Route {
 export class ServerRouter {
   readonly servers: readonly Server[];
   readonly #rendezvous: Rendezvous | undefined;
+  readonly #foreignHomes: ForeignHomes;
 
-  constructor(servers: readonly Server[], failoverMode: boolean) {
+  constructor(servers: readonly Server[], failoverMode: boolean, foreignHomes: ForeignHomes) {
     this.servers = servers;
+    this.#foreignHomes = foreignHomes;
     this.#rendezvous =
       failoverMode || servers.length === 1 ? undefined : new Rendezvous(servers.map((s) => s.id));
   }
@@ -48,7 +51,9 @@ export class ServerRouter {
     );
     const target = order[targetIndex] as Server;
     const homes = new Set(order.slice(0, targetIndex + 1).map((s) => s.id));
-    const others = order.slice(targetIndex + 1).filter((s) => s.holdsSessionsOf(homes));
+    const others = order
+      .slice(targetIndex + 1)
+      .filter((s) => this.#foreignHomes.holdsSessionsOf(s, homes));
     return { order, target, failedOver: targetIndex > 0, home, others };
   }
 }

@@ -1,5 +1,5 @@
-import { ErrorCodes, SessionPgsqlError } from './errors.js';
-import type { Serializer } from './serializers/json.js';
+import { ErrorCodes, SessionPgsqlError } from '../errors.js';
+import type { Serializer } from '../serializers/serializer.js';
 
 /** The serializer with the store's rules: coded errors, and the size limit on writes. */
 export class SessionCodec<Data> {

@@ -1,5 +1,6 @@
-import type { Database } from './database/database.js';
-import { databaseError, ErrorCodes, SessionPgsqlError } from './errors.js';
+import type { Database } from '../database/database.js';
+import { databaseError, ErrorCodes, SessionPgsqlError } from '../errors.js';
+import { bind } from './statement.js';
 import type { Statements } from './statements.js';
 import { quoteIdentifier, type TableName } from './table-name.js';
 
@@ -52,9 +53,11 @@ export async function ensureTable(
 ): Promise<void> {
   let exists: boolean;
   try {
-    const { rows } = await database.query<{ exists: boolean }>(statements.tableExists, [
-      table.quoted,
-    ]);
+    const { tableExists } = statements;
+    const { rows } = await database.query<{ exists: boolean }>(
+      tableExists,
+      bind(tableExists, { table: table.quoted }),
+    );
     exists = rows[0]?.exists === true;
   } catch (cause) {
     throw databaseError(cause, `look up the session table ${table.display}`);

@@ -1,5 +1,5 @@
 import type { PoolConfig } from 'pg';
-import { ErrorCodes, SessionPgsqlError } from './errors.js';
+import { ErrorCodes, SessionPgsqlError } from '../errors.js';
 
 /** libpq keywords the store maps onto node-postgres settings. */
 const KEYWORDS: Record<string, keyof PoolConfig> = {

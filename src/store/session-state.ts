@@ -1,4 +1,5 @@
-import { ErrorCodes, SessionPgsqlError } from './errors.js';
+import { ErrorCodes, SessionPgsqlError } from '../errors.js';
+import type { MetadataRow } from '../sql/rows.js';
 
 export type ErrorLevel = 'error' | 'warning' | 'notice';
 
@@ -27,29 +28,6 @@ export interface ErrorCounters {
   readonly message?: string | null;
 }
 
-/** The metadata columns of a row, as the driver returns them. */
-export interface MetadataRow {
-  sess_created: number | string | null;
-  sess_modified: number | string | null;
-  sess_expire: number | string | null;
-  sess_addr_created: string | null;
-  sess_addr_modified: string | null;
-  sess_counter: number | null;
-  sess_error: number | null;
-  sess_warning: number | null;
-  sess_notice: number | null;
-  sess_err_message: string | null;
-  sess_custom: string | null;
-}
-
-/** A row as the read statements return it. */
-export type SessionRow = MetadataRow & {
-  sess_name: string | null;
-  sess_data: string | null;
-  expired: boolean;
-  now: number | string;
-};
-
 /** What was read, used to skip writes that would change nothing. */
 export interface Snapshot {
   /** The stored text, or null when the row had expired under keepExpired. */
@@ -62,8 +40,24 @@ export interface Snapshot {
   readonly readAtMillis: number;
 }
 
-const toDate = (value: number | string | null): Date | null =>
-  value === null ? null : new Date(Number(value) * 1000);
+/** The snapshot of a row just read (`expired`) or written, with the database's clock then. */
+export function snapshotOf(
+  raw: string | null,
+  row: MetadataRow,
+  dbNowSeconds: number,
+  expired: boolean,
+): Snapshot {
+  return Object.freeze({
+    raw,
+    expired,
+    expireSeconds: row.sess_expire ?? 0,
+    dbNowSeconds,
+    readAtMillis: performance.now(),
+  });
+}
+
+const toDate = (seconds: number | null): Date | null =>
+  seconds === null ? null : new Date(seconds * 1000);
 
 /**
  * One session during one request: its stored metadata, and the changes the

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Server } from './server.js';
+import { MAX_TIMER_MILLIS } from '../options/option.js';
+import type { Server } from '../server/server.js';
 
 /**
  * After each batch the collector waits as long as the batch took (up to this): collection
@@ -16,6 +17,8 @@ export interface GcResult {
 
 export interface GarbageCollectorSettings {
   readonly intervalSeconds: number;
+  /** How often this process checks whether a collection is due, in milliseconds. */
+  readonly checkMillis: number;
   readonly batchSize: number;
   readonly onCollected: (result: GcResult) => void;
   readonly onFailed: (error: unknown) => void;
@@ -61,7 +64,7 @@ export class GarbageCollector {
       try {
         const { rows } = await server.run(
           'gcClaim',
-          [this.#settings.intervalSeconds],
+          { intervalSeconds: this.#settings.intervalSeconds },
           'claim the garbage collection',
         );
         if (rows.length > 0) await this.#collect(server);
@@ -83,14 +86,14 @@ export class GarbageCollector {
     // Two short statements per batch: no statement locks more than one batch of rows.
     for (;;) {
       const batchStarted = performance.now();
-      const { rows } = await server.run<{ sess_id: string }>(
+      const { rows } = await server.run(
         'gcSelect',
-        [this.#settings.batchSize],
+        { limit: this.#settings.batchSize },
         'find expired sessions',
       );
       if (rows.length === 0) break;
       const keys = rows.map((row) => row.sess_id);
-      const { rowCount } = await server.run('gcDelete', [keys], 'delete expired sessions');
+      const { rowCount } = await server.run('gcDelete', { keys }, 'delete expired sessions');
       deleted += rowCount;
       if (rows.length < this.#settings.batchSize || this.#stopped) break;
       await sleep(Math.min(MAX_PAUSE_MILLIS, performance.now() - batchStarted));
@@ -113,9 +116,9 @@ export class GarbageCollector {
       });
   }
 
-  /** Checks a few times per interval, with jitter so that processes do not fire together. */
+  /** Checks every `checkMillis`, with jitter so that processes do not fire together. */
   #schedule(): void {
-    const periodMillis = Math.max(1000, (this.#settings.intervalSeconds * 1000) / 4);
+    const periodMillis = Math.min(MAX_TIMER_MILLIS / 1.25, this.#settings.checkMillis);
     this.#timer = setTimeout(
       () => {
         this.#runInBackground(() => this.collectIfDue());

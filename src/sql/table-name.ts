@@ -1,4 +1,4 @@
-import { ErrorCodes, SessionPgsqlError } from './errors.js';
+import { ErrorCodes, SessionPgsqlError } from '../errors.js';
 
 /** A table name split into its parts and quoted for SQL. */
 export interface TableName {

@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import type { Statement } from '../database/database.js';
+
+/** A statement of the store's, with its parameters by name and the type of its rows. */
+export interface SqlStatement<Param extends string = string, Row = unknown> extends Statement {
+  /** Parameter names, in the order of `$1`, `$2`...: `bind` puts values in that order. */
+  readonly params: readonly Param[];
+  /** Never set: carries the type of the rows the statement returns. */
+  readonly row?: Row;
+}
+
+/** States the type of a statement's rows: `sql(kind, params, build, rows<MyRow>())`. */
+export const rows = <Row>(): Row | undefined => undefined;
+
+/**
+ * Builds a statement whose parameters are named: `build` gets `$1`, `$2`... by name, so
+ * that SQL and values are tied by name, never by position.
+ *
+ * ```ts
+ * sql('read', ['key'], (p) => `SELECT ... WHERE sess_id = ${p.key}::text`)
+ * ```
+ */
+export function sql<const Param extends string, Row = never>(
+  kind: string,
+  params: readonly Param[],
+  build: (p: Readonly<Record<Param, string>>) => string,
+  _rows?: Row | undefined,
+): SqlStatement<Param, Row> {
+  const placeholders = Object.fromEntries(params.map((name, i) => [name, `$${i + 1}`])) as Record<
+    Param,
+    string
+  >;
+  const text = build(placeholders);
+  const digest = createHash('sha1').update(text).digest('hex').slice(0, 10);
+  return Object.freeze({
+    name: `session_pgsql_${kind}_${digest}`,
+    text,
+    params: Object.freeze([...params]),
+  });
+}
+
+/** The positional values of a statement, from values by name. */
+export function bind<Param extends string>(
+  statement: SqlStatement<Param, unknown>,
+  values: Readonly<Record<Param, unknown>>,
+): unknown[] {
+  return statement.params.map((name) => values[name]);
+}

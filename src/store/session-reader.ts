@@ -1,0 +1,76 @@
+import { cachedRow } from '../cache/session-cache.js';
+import { isTombstone } from '../routing/failover.js';
+import type { SessionRouting } from '../routing/session-routing.js';
+import { endOfTurn } from '../server/batcher.js';
+import type { Server } from '../server/server.js';
+import type { SessionRow } from '../sql/rows.js';
+import type { SessionCodec } from './session-codec.js';
+import { SessionState, snapshotOf } from './session-state.js';
+
+export interface LoadedSession<Data> {
+  /** The session's data; `undefined` when the row had expired and `keepExpired` kept its metadata. */
+  readonly data: Data | undefined;
+  /** Metadata and pending changes for this request; pass it back to `write` and `touch`. */
+  readonly state: SessionState;
+  /**
+   * With `keepExpired`, what the expired session held. Not the session's data: adapters
+   * take their framework's bookkeeping from it (express-session's cookie settings).
+   */
+  readonly expiredData?: Data;
+}
+
+/** Reads sessions: from the cache when it has them, else from their server (batched). */
+export class SessionReader<Data> {
+  readonly #routing: SessionRouting;
+  readonly #codec: SessionCodec<Data>;
+  /** Expired rows come back with their metadata (and no data) instead of as absent. */
+  readonly #keepExpired: boolean;
+
+  constructor(settings: {
+    routing: SessionRouting;
+    codec: SessionCodec<Data>;
+    keepExpired: boolean;
+  }) {
+    ({ routing: this.#routing, codec: this.#codec, keepExpired: this.#keepExpired } = settings);
+  }
+
+  read(id: string, key: string): Promise<LoadedSession<Data> | undefined> {
+    return this.#routing.run(key, async (route) => {
+      const server = route.target;
+      if (route.others.length > 0)
+        return this.#loaded(id, server, await this.#routing.failover.reconcile(key, route));
+      const cache = server.cache;
+      // A cache hit answers where batched reads do: at the end of this turn of the event loop.
+      if (cache?.has(key)) await endOfTurn();
+      const cached = cache?.get(key);
+      if (cached) {
+        const { raw, row, ...times } = cached;
+        const state = new SessionState(id, server, row, { raw, expired: false, ...times });
+        if ((state.remainingMillis() ?? 0) > 0) return { data: this.#codec.parse(raw), state };
+      }
+      const epoch = cache?.epoch ?? 0;
+      const sentAt = performance.now();
+      const row = await server.batches.read(key);
+      const loaded = this.#loaded(id, server, row);
+      const snapshot = loaded?.state.snapshot;
+      if (cache && row && snapshot?.raw != null && !snapshot.expired)
+        cache.set(key, cachedRow(snapshot.raw, row, snapshot, sentAt), epoch);
+      return loaded;
+    });
+  }
+
+  #loaded(
+    id: string,
+    server: Server,
+    row: SessionRow | undefined,
+  ): LoadedSession<Data> | undefined {
+    if (!row || isTombstone(row) || (row.expired && !this.#keepExpired)) return undefined;
+    const raw = row.sess_data;
+    const snapshot = snapshotOf(row.expired ? null : raw, row, row.now, row.expired);
+    const state = new SessionState(id, server, row, snapshot);
+    if (raw === null) return { data: undefined, state };
+    return row.expired
+      ? { data: undefined, state, expiredData: this.#codec.parse(raw) }
+      : { data: this.#codec.parse(raw), state };
+  }
+}

@@ -1,0 +1,224 @@
+import { EventEmitter } from 'node:events';
+import { ErrorCodes, SessionPgsqlError } from '../errors.js';
+import { GarbageCollector, type GcResult } from '../gc/garbage-collector.js';
+import {
+  type ResolvedOptions,
+  resolveOptions,
+  type SessionPgsqlOptions,
+} from '../options/options.js';
+import { SessionRouting } from '../routing/session-routing.js';
+import { createServers } from '../server/create-servers.js';
+import { Fleet } from './fleet.js';
+import { SessionCodec } from './session-codec.js';
+import { SessionIds } from './session-ids.js';
+import { type LoadedSession, SessionReader } from './session-reader.js';
+import { SessionState } from './session-state.js';
+import { SessionWriter } from './session-writer.js';
+import type { SessionPgsqlEvents, StoreStatus, WriteOptions } from './store-types.js';
+
+/** Longest lifetime a write accepts, in seconds (1000 years): a longer cookie is capped. */
+const MAX_LIFETIME_SECONDS = 1000 * 365 * 86_400;
+
+const warn = (code: string, what: string) => (error: unknown) =>
+  process.emitWarning(`${what} failed: ${(error as Error).message}`, { code });
+
+/**
+ * The framework-free store: sessions in PostgreSQL with session_pgsql's semantics.
+ * Adapters (express, ...) only translate their framework's calls into these.
+ */
+export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvents> {
+  /** The options as validated (connection passwords hidden). */
+  readonly options: ResolvedOptions<Data>;
+  readonly #routing: SessionRouting;
+  readonly #ids: SessionIds;
+  readonly #gc: GarbageCollector;
+  readonly #codec: SessionCodec<Data>;
+  readonly #reader: SessionReader<Data>;
+  readonly #writer: SessionWriter<Data>;
+  readonly #fleet: Fleet<Data>;
+  #closed = false;
+  #warnedEmbedded = false;
+
+  constructor(options: SessionPgsqlOptions<Data> = {}) {
+    super();
+    const o = resolveOptions(options);
+    this.options = o;
+    const servers = createServers(o, (server, up, error) =>
+      up
+        ? this.emit('recovery', { server: server.index, connection: server.connection })
+        : this.emit('failover', { server: server.index, connection: server.connection, error }),
+    );
+    this.#routing = new SessionRouting(servers, {
+      failoverMode: o.failoverMode,
+      healthCheckMillis: o.healthCheckMillis,
+      onHandBackFailed: warn('SPG_HANDBACK_FAILED', 'moving sessions home after a failover'),
+    });
+    this.#codec = new SessionCodec(o.serializer, o.maxSessionBytes);
+    const [routing, codec] = [this.#routing, this.#codec];
+    this.#fleet = new Fleet(servers, codec);
+    this.#reader = new SessionReader({ routing, codec, keepExpired: o.keepExpired });
+    this.#writer = new SessionWriter({ routing, codec, name: o.name });
+    this.#ids = new SessionIds(o.idPattern, o.hashIds);
+    this.#gc = new GarbageCollector(servers, {
+      intervalSeconds: o.gcIntervalSeconds,
+      checkMillis: o.gcCheckMillis,
+      batchSize: o.gcBatchSize,
+      onCollected: (result) => this.emit('gc', result),
+      onFailed: warn('SPG_GC_FAILED', 'garbage collection'),
+    });
+  }
+
+  /** Reads a session. Resolves `undefined` for a missing, expired or malformed id; rejects on database failure. */
+  async read(id: string): Promise<LoadedSession<Data> | undefined> {
+    const key = this.#access(id);
+    return key === undefined ? undefined : this.#reader.read(id, key);
+  }
+
+  /** A state for a session that has not been read (a new one), to hold metadata changes. */
+  newState(id: string): SessionState {
+    return new SessionState(id, this.#routing.route(this.#ids.key(id) ?? '').target);
+  }
+
+  /**
+   * Writes a session. Resolves `false` when the short circuit skipped a write that would
+   * change nothing. Changes made meanwhile by another request to other top-level keys are kept.
+   */
+  async write(id: string, data: Data, options: WriteOptions = {}): Promise<boolean> {
+    const key = this.#access(id, true);
+    const raw = this.#codec.stringify(data);
+    const { state, address } = options;
+    const lifetimeSeconds = this.#lifetime(options.lifetimeSeconds);
+    if (this.#canSkip(state, lifetimeSeconds) && raw === state?.snapshot?.raw) return false;
+    await this.#writer.write({ id, key, raw, data, lifetimeSeconds, address, state });
+    return true;
+  }
+
+  /**
+   * Extends a session's expiry. With the short circuit it costs nothing while the stored
+   * expiry is fresh. Pending metadata changes turn it into a full write.
+   */
+  async touch(id: string, options: WriteOptions = {}): Promise<boolean> {
+    const key = this.#access(id, true);
+    const { state, address } = options;
+    const lifetimeSeconds = this.#lifetime(options.lifetimeSeconds);
+    const raw = state?.snapshot?.raw;
+    if (state?.dirty && typeof raw === 'string') {
+      await this.#writer.write({ id, key, raw, data: undefined, lifetimeSeconds, address, state });
+      return true;
+    }
+    if (this.#canSkip(state, lifetimeSeconds)) return false;
+    const { shortCircuit, touchAfterFraction } = this.options;
+    const skipSeconds = shortCircuit ? Math.floor(lifetimeSeconds * touchAfterFraction) : 0;
+    return this.#writer.touch({ key, lifetimeSeconds, skipSeconds, address, state });
+  }
+
+  /**
+   * Deletes a session, on every server that may hold a copy. While a server before its
+   * target is down, a tombstone stays so that server's stale copy can never come back.
+   */
+  async destroy(id: string): Promise<void> {
+    const key = this.#access(id);
+    if (key !== undefined) await this.#writer.destroy(key);
+  }
+
+  /** Deletes every expired session on every server now (for cron); resolves the number deleted. */
+  gc(): Promise<number> {
+    this.#access(undefined);
+    return this.#gc.collect();
+  }
+
+  /** Number of live sessions. */
+  length(): Promise<number> {
+    this.#access(undefined);
+    return this.#fleet.length();
+  }
+
+  /**
+   * Every live session, keyed by its stored key: the id itself, or its SHA-256 digest
+   * with `hashIds` (the ids are then not recoverable, by design).
+   */
+  all(): Promise<Map<string, Data>> {
+    this.#access(undefined);
+    return this.#fleet.all();
+  }
+
+  /** Stored keys of every live session (see `all`). */
+  async ids(): Promise<string[]> {
+    return [...(await this.all()).keys()];
+  }
+
+  /** Deletes every session. */
+  clear(): Promise<void> {
+    this.#access(undefined);
+    return this.#fleet.clear();
+  }
+
+  /** Servers, their health and the settings that shape behaviour, as session_pgsql_status() did. */
+  async status(): Promise<StoreStatus> {
+    const o = this.options;
+    const servers = await this.#fleet.statuses();
+    return Object.freeze({
+      servers: Object.freeze(servers),
+      serverCount: servers.length,
+      failoverMode: o.failoverMode,
+      shortCircuit: o.shortCircuit,
+      keepExpired: o.keepExpired,
+      gcIntervalSeconds: o.gcIntervalSeconds,
+      embedded: o.db.kind === 'embedded',
+      table: o.table.display,
+    });
+  }
+
+  /** Reconnects every server (pools the store opened are replaced). */
+  async reset(): Promise<void> {
+    this.#access(undefined);
+    await this.#fleet.reset();
+  }
+
+  /** Stops garbage collection and closes the connections the store opened. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#routing.stop();
+    await this.#gc.stop();
+    await this.#fleet.close();
+  }
+
+  /** Checks the store is open, starts background work, and returns the id's stored key. */
+  #access(id: string | undefined, required: true): string;
+  #access(id: string | undefined, required?: boolean): string | undefined;
+  #access(id: string | undefined, required = false): string | undefined {
+    if (this.#closed) throw new SessionPgsqlError(ErrorCodes.CLOSED, 'the session store is closed');
+    if (this.options.db.kind === 'embedded' && !this.#warnedEmbedded) {
+      this.#warnedEmbedded = true;
+      process.emitWarning(
+        `no "db" option: sessions are kept in the embedded PostgreSQL in ${this.options.db.dir}. This is for development only.`,
+        { code: 'SPG_EMBEDDED_DATABASE' },
+      );
+    }
+    this.#gc.onAccess();
+    if (id === undefined && !required) return undefined;
+    const key = this.#ids.key(id);
+    if (key === undefined && required) {
+      throw new SessionPgsqlError(
+        ErrorCodes.INVALID_SESSION_ID,
+        'invalid session id: it does not match idPattern',
+      );
+    }
+    return key;
+  }
+
+  #lifetime(seconds: number | undefined): number {
+    if (seconds === undefined || !Number.isFinite(seconds)) return this.options.ttlSeconds;
+    return Math.min(MAX_LIFETIME_SECONDS, Math.max(1, Math.ceil(seconds)));
+  }
+
+  /** The short circuit: nothing changed and the stored expiry is still within the window. */
+  #canSkip(state: SessionState | undefined, lifetime: number): boolean {
+    const snapshot = state?.snapshot;
+    if (!this.options.shortCircuit || !state || !snapshot || snapshot.expired || state.dirty)
+      return false;
+    const dbNow = snapshot.dbNowSeconds + (performance.now() - snapshot.readAtMillis) / 1000;
+    return snapshot.expireSeconds >= dbNow + lifetime - lifetime * this.options.touchAfterFraction;
+  }
+}
