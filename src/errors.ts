@@ -25,6 +25,11 @@ export const ErrorCodes = {
   NO_SESSION: 'SPG_NO_SESSION',
   /** The store was used after `close()`. */
   CLOSED: 'SPG_CLOSED',
+  /**
+   * No `db` option was given and @electric-sql/pglite, which the embedded database needs,
+   * is not installed (it is an optional peer dependency, for development).
+   */
+  EMBEDDED_UNAVAILABLE: 'SPG_EMBEDDED_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,10 +1,12 @@
 import type { PGlite } from '@electric-sql/pglite';
+import { ErrorCodes, SessionPgsqlError } from '../errors.js';
 import type { Database, QueryResult, Statement } from './database.js';
 import { INT8_OID, parseInt8 } from './int8.js';
 
 /**
  * The embedded PostgreSQL (PGlite, WebAssembly) kept in a local folder: for
  * development and the example app. One process at a time may open a folder.
+ * PGlite is an optional peer dependency, loaded on first use.
  */
 export class PgliteDatabase implements Database {
   readonly #dataDir: string;
@@ -17,6 +19,9 @@ export class PgliteDatabase implements Database {
 
   #open(): Promise<PGlite> {
     this.#db ??= import('@electric-sql/pglite')
+      .catch((error: unknown) => {
+        throw isPgliteMissing(error) ? pgliteUnavailable(error) : error;
+      })
       .then(({ PGlite }) => PGlite.create(this.#dataDir))
       .catch((error: unknown) => {
         this.#db = undefined;
@@ -45,4 +50,25 @@ export class PgliteDatabase implements Database {
     this.#db = undefined;
     if (db) await (await db).close();
   }
+}
+
+/**
+ * True when loading PGlite failed because the package itself is not installed
+ * (ERR_MODULE_NOT_FOUND from import(), MODULE_NOT_FOUND from the CommonJS build's
+ * require()), not because of a file missing inside an installed copy.
+ */
+function isPgliteMissing(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false;
+  return /['"]@electric-sql\/pglite['"]/.test(error instanceof Error ? error.message : '');
+}
+
+function pgliteUnavailable(cause: unknown): SessionPgsqlError {
+  return new SessionPgsqlError(
+    ErrorCodes.EMBEDDED_UNAVAILABLE,
+    'no "db" option was given and the embedded database needs @electric-sql/pglite, which ' +
+      'is not installed: run "npm install -D @electric-sql/pglite" for development, or pass ' +
+      '"db" (a connection string, URL or pg Pool)',
+    { cause },
+  );
 }

@@ -1,0 +1,159 @@
+/**
+ * The files of the scratch app that test/package/tarball.test.ts installs the packed
+ * package into: scripts that use it from an ES module and from CommonJS, and TypeScript
+ * consumers that type-check against its declarations. Kept as text: they import
+ * `session-pgsql` by name, which only the scratch app resolves.
+ */
+
+/**
+ * What the ES module and the CommonJS scripts both do, with the names their imports bind:
+ * a write and a read through the core and through the express-session store on the real
+ * database, a coded error, and a store without `db` while PGlite is not installed.
+ */
+const checkBody = `
+async function main() {
+  const url = process.env.SESSION_PGSQL_URL;
+  if (!url) throw new Error('SESSION_PGSQL_URL is not set');
+  const id = randomBytes(24).toString('base64url');
+
+  const core = new SessionPgsql({ db: url, table: 'tarball_' + format, gcInterval: 0 });
+  const written = await core.write(id, { format });
+  const read = (await core.read(id))?.data;
+  const invalid = await core.write('bad id', {}).then(
+    () => null,
+    (error) => ({ code: error.code, coded: error instanceof SessionPgsqlError }),
+  );
+  await core.close();
+
+  const store = new PgsqlStore({ db: url, table: 'tarball_' + format + '_express', gcInterval: 0 });
+  const cookie = { originalMaxAge: 60000, expires: new Date(Date.now() + 60000), path: '/' };
+  await new Promise((resolve, reject) =>
+    store.set(id, { cookie, views: 1 }, (error) => (error ? reject(error) : resolve())),
+  );
+  const got = await new Promise((resolve, reject) =>
+    store.get(id, (error, value) => (error ? reject(error) : resolve(value))),
+  );
+  await store.close();
+
+  const embedded = new SessionPgsql({ gcInterval: 0 });
+  const unavailable = await embedded.read(id).then(
+    () => null,
+    (error) => ({
+      coded: error instanceof SessionPgsqlError,
+      code: error.code,
+      message: error.message,
+      causeCode: error.cause?.code,
+    }),
+  );
+  await embedded.close();
+
+  console.log(JSON.stringify({
+    resolved,
+    written,
+    read,
+    invalid,
+    isStore: store instanceof session.Store,
+    views: got?.views,
+    oneErrorClass: ExpressSessionPgsqlError === SessionPgsqlError,
+    code: ErrorCodes.EMBEDDED_UNAVAILABLE,
+    unavailable,
+  }));
+}
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
+`;
+
+export const esmScript = `import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import session from 'express-session';
+import { ErrorCodes, SessionPgsql, SessionPgsqlError } from 'session-pgsql';
+import { PgsqlStore, SessionPgsqlError as ExpressSessionPgsqlError } from 'session-pgsql/express';
+
+const format = 'esm';
+const resolved = ['session-pgsql', 'session-pgsql/express'].map((name) =>
+  fileURLToPath(import.meta.resolve(name)),
+);
+${checkBody}`;
+
+export const cjsScript = `const { randomBytes } = require('node:crypto');
+const session = require('express-session');
+const { ErrorCodes, SessionPgsql, SessionPgsqlError } = require('session-pgsql');
+const { PgsqlStore, SessionPgsqlError: ExpressSessionPgsqlError } = require('session-pgsql/express');
+
+const format = 'cjs';
+const resolved = ['session-pgsql', 'session-pgsql/express'].map((name) => require.resolve(name));
+${checkBody}`;
+
+/** A TypeScript ES module consumer: wrong uses are marked, so types that are `any` fail too. */
+export const esmConsumer = `import session from 'express-session';
+import {
+  type ErrorCode,
+  ErrorCodes,
+  SessionPgsql,
+  SessionPgsqlError,
+  type SessionPgsqlOptions,
+} from 'session-pgsql';
+import { PgsqlStore, type SessionInfo, sessionInfo } from 'session-pgsql/express';
+
+declare module 'express-session' {
+  interface SessionData {
+    views?: number;
+  }
+}
+
+const options: SessionPgsqlOptions<{ a: number }> = { db: 'postgres://localhost/app', gcInterval: 0 };
+const s: SessionPgsql<{ a: number }> = new SessionPgsql(options);
+const a: number | undefined = (await s.read('an id'))?.data?.a;
+// @ts-expect-error the data is typed: a is a number
+await s.write('an id', { a: 'one' });
+const code: ErrorCode = ErrorCodes.EMBEDDED_UNAVAILABLE;
+try {
+  await s.close();
+} catch (error) {
+  if (error instanceof SessionPgsqlError) {
+    const caught: ErrorCode = error.code;
+    console.log(caught);
+  }
+}
+const store: session.Store = new PgsqlStore({ db: 'host=db dbname=app', shortCircuit: true });
+// @ts-expect-error an unknown option
+new PgsqlStore({ sessionTTL: 5 });
+const info: SessionInfo = sessionInfo({ session: {} });
+const accesses: number = info.accesses;
+console.log(a, code, store, accesses);
+`;
+
+/** The same from CommonJS TypeScript (.cts): the require condition's declarations. */
+export const cjsConsumer = `import session = require('express-session');
+import core = require('session-pgsql');
+import { PgsqlStore, SessionPgsqlError } from 'session-pgsql/express';
+
+async function main(): Promise<void> {
+  const s: core.SessionPgsql<{ a: number }> = new core.SessionPgsql<{ a: number }>({ gcInterval: 0 });
+  const a: number | undefined = (await s.read('an id'))?.data?.a;
+  // @ts-expect-error the data is typed: a is a number
+  await s.write('an id', { a: 'one' });
+  const code: core.ErrorCode = core.ErrorCodes.CLOSED;
+  const error: core.SessionPgsqlError = new SessionPgsqlError(code, 'closed');
+  const store: session.Store = new PgsqlStore({ db: 'postgres://localhost/app' });
+  // @ts-expect-error a code that does not exist
+  const wrong: core.ErrorCode = 'SPG_NOT_A_CODE';
+  console.log(a, error, store, wrong);
+}
+void main();
+`;
+
+/** What both scripts print, as one line of JSON. */
+export interface ScriptResult {
+  resolved: string[];
+  written: boolean;
+  read: unknown;
+  invalid: { code: string; coded: boolean } | null;
+  isStore: boolean;
+  views: unknown;
+  oneErrorClass: boolean;
+  code: string;
+  unavailable: { coded: boolean; code: string; message: string; causeCode: string } | null;
+}
