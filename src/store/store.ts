@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ErrorCodes, SessionPgsqlError } from '../errors.js';
-import { GarbageCollector, type GcResult } from '../gc/garbage-collector.js';
+import { GarbageCollector } from '../gc/garbage-collector.js';
 import {
   type ResolvedOptions,
   resolveOptions,
