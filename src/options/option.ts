@@ -12,8 +12,10 @@ export interface Option<Input, Resolved> {
     name: string,
     given: Readonly<Record<string, unknown>>,
   ) => Resolved;
-  /** The default, as the README states it. */
+  /** The default, as the README's option table states it. */
   readonly defaultText: string;
+  /** The values accepted, as the README's option table states them. */
+  readonly valuesText: string;
 }
 
 /** Longest delay Node's timers take: a longer one fires at once. */
@@ -27,9 +29,12 @@ export function invalidOption(name: string, expected: string, value: unknown): n
   );
 }
 
+const code = (value: unknown) => `\`${String(value)}\``;
+
 export function boolean(fallback: boolean): Option<boolean, boolean> {
   return {
-    defaultText: String(fallback),
+    defaultText: code(fallback),
+    valuesText: 'boolean',
     resolve: (value, name) => {
       if (value === undefined) return fallback;
       return typeof value === 'boolean' ? value : invalidOption(name, 'a boolean', value);
@@ -48,16 +53,17 @@ export interface IntegerBounds {
 export function integer(
   fallback: number | ((given: Readonly<Record<string, unknown>>) => number),
   bounds: IntegerBounds,
-  defaultText = String(fallback),
+  defaultText = code(fallback),
 ): Option<number, number> {
-  const expected = `an integer from ${bounds.min} to ${bounds.max}${bounds.unit ? ` (${bounds.unit})` : ''}`;
+  const range = `integer from ${bounds.min} to ${bounds.max}${bounds.unit ? ` (${bounds.unit})` : ''}`;
   return {
     defaultText,
+    valuesText: range,
     resolve: (value, name, given) => {
       if (value === undefined) return typeof fallback === 'function' ? fallback(given) : fallback;
       return Number.isInteger(value) && value >= bounds.min && value <= bounds.max
         ? value
-        : invalidOption(name, expected, value);
+        : invalidOption(name, `an ${range}`, value);
     },
   };
 }
@@ -69,7 +75,8 @@ export function fraction(
   maxExclusive: number,
 ): Option<number, number> {
   return {
-    defaultText: String(fallback),
+    defaultText: code(fallback),
+    valuesText: `number from ${min} up to (not including) ${maxExclusive}`,
     resolve: (value, name) => {
       if (value === undefined) return fallback;
       return typeof value === 'number' && value >= min && value < maxExclusive
@@ -81,10 +88,14 @@ export function fraction(
 
 /** A non-empty string without NUL characters. */
 export function text(fallback: string): Option<string, string>;
-export function text(fallback: undefined): Option<string, string | undefined>;
-export function text(fallback: string | undefined): Option<string, string | undefined> {
+export function text(fallback: undefined, defaultText: string): Option<string, string | undefined>;
+export function text(
+  fallback: string | undefined,
+  defaultText = code(fallback),
+): Option<string, string | undefined> {
   return {
-    defaultText: fallback === undefined ? 'none' : JSON.stringify(fallback),
+    defaultText,
+    valuesText: 'non-empty string',
     resolve: (value, name) => {
       if (value === undefined) return fallback;
       return typeof value === 'string' && value.length > 0 && !value.includes('\0')
@@ -96,8 +107,8 @@ export function text(fallback: string | undefined): Option<string, string | unde
 
 /** An option whose checks are its own. */
 export function custom<Input, Resolved>(
-  defaultText: string,
+  texts: { readonly defaultText: string; readonly valuesText: string },
   resolve: Option<Input, Resolved>['resolve'],
 ): Option<Input, Resolved> {
-  return { defaultText, resolve };
+  return { ...texts, resolve };
 }

@@ -1,7 +1,7 @@
 import { jsonSerializer } from '../serializers/json.js';
 import type { Serializer } from '../serializers/serializer.js';
 import { parseTableName, type TableName } from '../sql/table-name.js';
-import { type DbInput, type DbOption, resolveDb } from './db-option.js';
+import { type DbInput, type DbOption, MAX_SERVERS, resolveDb } from './db-option.js';
 import {
   boolean,
   custom,
@@ -31,7 +31,10 @@ const OPTIONS = {
    * its standbys. Default: an embedded PostgreSQL (PGlite) in `embeddedDir`, for development.
    */
   db: custom<DbInput, DbOption>(
-    'an embedded PostgreSQL (PGlite) in `embeddedDir`',
+    {
+      defaultText: 'an embedded PostgreSQL (PGlite) in `embeddedDir`',
+      valuesText: `connection string, URL or pg Pool; or a list of 1 to ${MAX_SERVERS}`,
+    },
     (value, _name, given) =>
       resolveDb(
         value,
@@ -46,8 +49,9 @@ const OPTIONS = {
    */
   healthCheckMillis: integer(2000, timer),
   /** The session table, optionally `schema.table`; quoted as an identifier. Default `php_session`. */
-  table: custom<string, TableName>('"php_session"', (value, name, given) =>
-    parseTableName(text('php_session').resolve(value, name, given)),
+  table: custom<string, TableName>(
+    { defaultText: '`php_session`', valuesText: '`table` or `schema.table`' },
+    (value, name, given) => parseTableName(text('php_session').resolve(value, name, given)),
   ),
   /** Create the table and its expiry index when missing. Default `true`. */
   createTable: boolean(true),
@@ -91,23 +95,29 @@ const OPTIONS = {
   /** Lifetime in seconds of a session whose cookie has no expiry. Default `1440` (PHP's gc_maxlifetime). */
   ttl: integer(1440, { min: 1, max: 100 * 365 * 86_400, unit: 'seconds' }),
   /** How session data becomes text. Default JSON. */
-  serializer: custom<Serializer<unknown>, Serializer<unknown>>('JSON', (value, name) => {
-    if (value === undefined) return jsonSerializer;
-    const s = value as Partial<Serializer<unknown>> | null;
-    return typeof s === 'object' &&
-      s !== null &&
-      typeof s.parse === 'function' &&
-      typeof s.stringify === 'function'
-      ? (s as Serializer<unknown>)
-      : invalidOption(name, 'an object with parse and stringify functions', value);
-  }),
+  serializer: custom<Serializer<unknown>, Serializer<unknown>>(
+    { defaultText: 'JSON', valuesText: '`{ stringify(data), parse(text) }`' },
+    (value, name) => {
+      if (value === undefined) return jsonSerializer;
+      const s = value as Partial<Serializer<unknown>> | null;
+      return typeof s === 'object' &&
+        s !== null &&
+        typeof s.parse === 'function' &&
+        typeof s.stringify === 'function'
+        ? (s as Serializer<unknown>)
+        : invalidOption(name, 'an object with parse and stringify functions', value);
+    },
+  ),
   /** Stored in `sess_name`, as PHP stored `session.name`. Default `connect.sid`. */
   name: text('connect.sid'),
   /** Session ids that do not match are treated as absent and never reach SQL. Default `/^[A-Za-z0-9_,-]{16,256}$/`. */
-  idPattern: custom<RegExp, RegExp>('/^[A-Za-z0-9_,-]{16,256}$/', (value, name) => {
-    if (value === undefined) return /^[A-Za-z0-9_,-]{16,256}$/;
-    return value instanceof RegExp ? value : invalidOption(name, 'a RegExp', value);
-  }),
+  idPattern: custom<RegExp, RegExp>(
+    { defaultText: '`/^[A-Za-z0-9_,-]{16,256}$/`', valuesText: 'RegExp' },
+    (value, name) => {
+      if (value === undefined) return /^[A-Za-z0-9_,-]{16,256}$/;
+      return value instanceof RegExp ? value : invalidOption(name, 'a RegExp', value);
+    },
+  ),
   /**
    * Store a SHA-256 digest of the session id instead of the id, so that whoever reads
    * the table cannot hijack sessions. Default `true`.
@@ -147,7 +157,7 @@ const OPTIONS = {
    * Connection string for the LISTEN connection, when `db` goes through a transaction
    * pooler (PgBouncer) that cannot LISTEN. Default: the same server as `db`.
    */
-  cacheListenDb: text(undefined),
+  cacheListenDb: text(undefined, 'the same server as `db`'),
 } satisfies Record<string, Option<never, unknown>>;
 
 type Options = typeof OPTIONS;
@@ -172,12 +182,16 @@ export type ResolvedOptions<Data = unknown> = {
     : ResolvedOf<Options[K]>;
 };
 
-/** Each option's default as the documentation states it, for the README and `--help`. */
-export const optionDefaults: Readonly<Record<keyof Options, string>> = Object.freeze(
-  Object.fromEntries(Object.entries(OPTIONS).map(([name, o]) => [name, o.defaultText])) as Record<
-    keyof Options,
-    string
-  >,
+/** Each option's default and accepted values, as the README's option table states them. */
+export const optionTexts: Readonly<
+  Record<keyof Options, { readonly defaultText: string; readonly valuesText: string }>
+> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(OPTIONS).map(([name, o]) => [
+      name,
+      Object.freeze({ defaultText: o.defaultText, valuesText: o.valuesText }),
+    ]),
+  ) as Record<keyof Options, { defaultText: string; valuesText: string }>,
 );
 
 /** Validates the options once; every error names the option at fault. */

@@ -46,3 +46,30 @@ export function bind<Param extends string>(
 ): unknown[] {
   return statement.params.map((name) => values[name]);
 }
+
+/** The database's clock in Unix seconds: every expiry decision uses it. */
+export const NOW = 'floor(extract(epoch from now()))::bigint';
+
+/** What every statement builder needs: the quoted table, and how writes notify caches. */
+export interface StatementContext {
+  /** The table, quoted. */
+  readonly t: string;
+  readonly keepExpired: boolean;
+  /** The notification channel when the cache is on with other processes; else none. */
+  readonly channel: string | undefined;
+}
+
+/** A parameter list, with this process's `instance` id last when writes notify. */
+export function notifying<const P extends string>(
+  c: StatementContext,
+  params: readonly P[],
+): readonly (P | 'instance')[] {
+  return c.channel ? [...params, 'instance'] : params;
+}
+
+/** The notification of a change to `key`, as an extra output column (nothing without a channel). */
+export function notify(c: StatementContext, p: { instance?: string }, key: string): string {
+  return c.channel
+    ? `, pg_notify('${c.channel}', ${p.instance}::text || ' ' || ${key}) AS notified`
+    : '';
+}

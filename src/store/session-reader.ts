@@ -1,5 +1,5 @@
 import { cachedRow } from '../cache/session-cache.js';
-import { isTombstone } from '../routing/failover.js';
+import { isTombstone } from '../routing/move-home.js';
 import type { SessionRouting } from '../routing/session-routing.js';
 import { endOfTurn } from '../server/batcher.js';
 import type { Server } from '../server/server.js';

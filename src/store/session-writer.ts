@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { cachedRow } from '../cache/session-cache.js';
-import { isTombstone } from '../routing/failover.js';
+import { isTombstone } from '../routing/move-home.js';
 import type { SessionRouting } from '../routing/session-routing.js';
 import type { MetadataRow } from '../sql/rows.js';
 import type { WriteParam } from '../sql/statements.js';

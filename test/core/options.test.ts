@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { inspect } from 'node:util';
 import pg from 'pg';
 import {
   jsonSerializer,
@@ -79,6 +80,23 @@ describe('defaults', () => {
     await store.close();
   });
 
+  it('keep no connection password: store.options shows the connection with it hidden', async () => {
+    const secret = 'pa55-w0rd-in-options';
+    const store = construct({
+      db: [`postgres://web:${secret}@127.0.0.1:1/app`, `host=127.0.0.1 port=1 password=${secret}`],
+    });
+    const shown = `${JSON.stringify(store.options)} ${inspect(store, { depth: 10 })}`;
+    assert.equal(shown.includes(secret), false);
+    assert.deepEqual(store.options.db, {
+      kind: 'servers',
+      servers: [
+        { kind: 'conninfo', connection: 'postgres://web:***@127.0.0.1:1/app' },
+        { kind: 'conninfo', connection: 'host=127.0.0.1 port=1 password=***' },
+      ],
+    });
+    await store.close();
+  });
+
   it('without db, an embedded database in .session-pgsql (nothing opened before use)', async () => {
     const store = construct({});
     assert.deepEqual(store.options.db, { kind: 'embedded', dir: '.session-pgsql' });
@@ -99,12 +117,12 @@ describe('invalid options', () => {
     db: [42, '', '   ', null, {}, { query: () => {} }, 'host=x bogus=1', 'port=http host=x', 'x'],
     table: ['', 'a.b.c', 'x'.repeat(64), 'a\0b', 42, '.t', 't.'],
     createTable: ['yes', 1, null],
-    gcInterval: [1.5, Number.NaN, Number.POSITIVE_INFINITY, '60', null],
-    gcBatchSize: [0, -1, 2.5, '10'],
+    gcInterval: [1.5, Number.NaN, Number.POSITIVE_INFINITY, '60', null, 3.2e8],
+    gcBatchSize: [0, -1, 2.5, '10', 3e9],
     shortCircuit: ['true', 0],
     touchAfterFraction: [1, -0.1, Number.NaN, '0.5'],
     keepExpired: [1, 'false'],
-    ttl: [0, -5, 1.5, '60'],
+    ttl: [0, -5, 1.5, '60', 1e19],
     serializer: [{}, { parse: JSON.parse }, { parse: 1, stringify: 2 }, 'json', null],
     name: ['', 'a\0b', 5],
     idPattern: ['^[a-z]+$', {}],
@@ -115,6 +133,10 @@ describe('invalid options', () => {
     queryTimeoutMillis: [0, Number.NaN],
     preparedStatements: ['false', 1],
     batchMaxSessions: [0, -1, 2.5, '500'],
+    healthCheckMillis: [5, 2 ** 31, 1.5],
+    gcCheckMillis: [0, 2 ** 31, '1000'],
+    cacheHeartbeatMillis: [0, 9, 2 ** 31],
+    cacheMaxEntries: [0, 1.5],
   };
 
   for (const [option, values] of Object.entries(invalid)) {
