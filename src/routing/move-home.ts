@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { ErrorCodes, SessionPgsqlError } from '../errors.js';
 import type { Server } from '../server/server.js';
 import type { SessionRow } from '../sql/rows.js';
@@ -84,8 +83,6 @@ async function moveOnce(
   return destroyed ? undefined : row;
 }
 
-const md5 = (text: string) => createHash('md5').update(text).digest('hex');
-
 /**
  * The version of a row as read: the statements that move copies change a row only while it
  * still has it (nobody changed it meanwhile). No row: nothing to compare. (The data of an
@@ -97,7 +94,7 @@ function versionOf(row: SessionRow | undefined): Record<VersionParam, unknown> {
     seenName: row?.sess_name ?? null,
     seenCounter: row?.sess_counter ?? null,
     seenExpire: row?.sess_expire ?? null,
-    seenDataMd5: row?.sess_data == null ? null : md5(row.sess_data),
+    seenDataMd5: row?.sess_data == null ? null : row.sess_md5,
   };
 }
 

@@ -11,6 +11,11 @@ export interface MetadataRow {
   readonly sess_notice: number | null;
   readonly sess_err_message: string | null;
   readonly sess_custom: string | null;
+  /**
+   * md5 of `sess_data` as the database stores it (computed there, never in Node, so that it
+   * does not depend on the database's encoding); null when the data is not visible.
+   */
+  readonly sess_md5: string | null;
 }
 
 /** A row as the read statements return it, with the database's clock (`now`). */

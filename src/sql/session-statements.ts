@@ -3,6 +3,13 @@ import { SESSION_COLUMNS, TOUCH_PARAMS, WRITE_PARAMS } from './params.js';
 import type { Keyed, MetadataRow, SessionRow } from './rows.js';
 import { NOW, notify, notifying, rows, type StatementContext, sql } from './statement.js';
 
+/**
+ * The digest that compare-and-set compares, always computed by the database, on the text as
+ * it stores it: a digest computed in Node would differ for non-ASCII data whenever the
+ * database's encoding is not UTF8.
+ */
+const DATA_MD5 = 'md5(sess_data)';
+
 /** The statements that read and write sessions. */
 export function sessionStatements(c: StatementContext) {
   const { t, keepExpired } = c;
@@ -11,8 +18,12 @@ export function sessionStatements(c: StatementContext) {
   const restart = `(s.sess_name = '${TOMBSTONE_NAME}'${keepExpired ? '' : ' OR s.sess_expire < excluded.sess_modified'})`;
   const counter = (column: string) =>
     `${column} = CASE WHEN ${restart} THEN excluded.${column} ELSE coalesce(s.${column}, 0) + excluded.${column} END`;
-  const readColumns = `${keepExpired ? 'sess_data' : `CASE WHEN sess_expire >= ${NOW} THEN sess_data END AS sess_data`},
+  const visible = (column: string) =>
+    keepExpired ? column : `CASE WHEN sess_expire >= ${NOW} THEN ${column} END`;
+  const readColumns = `${visible('sess_data')} AS sess_data, ${visible(DATA_MD5)} AS sess_md5,
   sess_expire < ${NOW} AS expired, ${SESSION_COLUMNS}, ${NOW} AS now`;
+  /** What a write returns: the metadata, and the digest of the data as stored. */
+  const written = `${SESSION_COLUMNS}, ${DATA_MD5} AS sess_md5`;
   return {
     read: sql(
       'read',
@@ -53,11 +64,12 @@ ON CONFLICT (sess_id) DO UPDATE SET
   sess_err_message = CASE WHEN ${restart} THEN excluded.sess_err_message
     ELSE coalesce(excluded.sess_err_message, s.sess_err_message) END,
   sess_custom = CASE WHEN ${restart} OR ${p.customSet}::boolean THEN excluded.sess_custom ELSE s.sess_custom END
-RETURNING ${SESSION_COLUMNS}${notify(c, p, p.key)}`,
+RETURNING ${written}${notify(c, p, p.key)}`,
       rows<MetadataRow>(),
     ),
     // A session read by this request: updated only if it still holds what was read
-    // (`expected`, md5 of it). No row back: it was changed or destroyed meanwhile.
+    // (`expected`, its `sess_md5`; null overwrites whatever it holds). Never inserts: no row
+    // back means it was changed or destroyed meanwhile, and a destroyed session stays so.
     update: sql(
       'update',
       notifying(c, [...WRITE_PARAMS, 'expected']),
@@ -69,8 +81,9 @@ RETURNING ${SESSION_COLUMNS}${notify(c, p, p.key)}`,
   sess_warning = coalesce(s.sess_warning, 0) + ${p.warning}::int, sess_notice = coalesce(s.sess_notice, 0) + ${p.notice}::int,
   sess_err_message = coalesce(${p.message}::text, s.sess_err_message),
   sess_custom = CASE WHEN ${p.customSet}::boolean THEN ${p.custom}::text ELSE s.sess_custom END
-WHERE sess_id = ${p.key} AND md5(sess_data) = ${p.expected}::text
-RETURNING ${SESSION_COLUMNS}${notify(c, p, p.key)}`,
+WHERE sess_id = ${p.key} AND sess_data IS NOT NULL
+  AND (${p.expected}::text IS NULL OR md5(sess_data) = ${p.expected}::text)
+RETURNING ${written}${notify(c, p, p.key)}`,
       rows<MetadataRow>(),
     ),
     // Several updates in one round trip: update's parameters, each an array (keys distinct
@@ -88,8 +101,9 @@ FROM unnest(${p.key}::text[], ${p.name}::text[], ${p.data}::text[], ${p.lifetime
   ${p.address}::text[], ${p.error}::int[], ${p.warning}::int[], ${p.notice}::int[], ${p.message}::text[],
   ${p.customSet}::boolean[], ${p.custom}::text[], ${p.expected}::text[])
   AS b(id, name, data, lifetime, address, error, warning, notice, message, custom_set, custom, expected)
-WHERE s.sess_id = b.id AND md5(s.sess_data) = b.expected
-RETURNING s.sess_id, ${SESSION_COLUMNS}${notify(c, p, 's.sess_id')}`,
+WHERE s.sess_id = b.id AND s.sess_data IS NOT NULL
+  AND (b.expected IS NULL OR md5(s.sess_data) = b.expected)
+RETURNING s.sess_id, ${written}${notify(c, p, 's.sess_id')}`,
       rows<Keyed<MetadataRow>>(),
     ),
     touch: sql(

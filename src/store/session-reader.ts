@@ -45,7 +45,8 @@ export class SessionReader<Data> {
       const cached = cache?.get(key);
       if (cached) {
         const { raw, row, ...times } = cached;
-        const state = new SessionState(id, server, row, { raw, expired: false, ...times });
+        const snapshot = { raw, md5: row.sess_md5, expired: false, ...times };
+        const state = new SessionState(id, server, row, snapshot);
         if ((state.remainingMillis() ?? 0) > 0) return { data: this.#codec.parse(raw), state };
       }
       const epoch = cache?.epoch ?? 0;

@@ -32,6 +32,8 @@ export interface ErrorCounters {
 export interface Snapshot {
   /** The stored text, or null when the row had expired under keepExpired. */
   readonly raw: string | null;
+  /** Its digest as the database computed it (`sess_md5`): what compare-and-set compares. */
+  readonly md5: string | null;
   readonly expired: boolean;
   /** Stored expiry, Unix seconds. */
   readonly expireSeconds: number;
@@ -49,6 +51,7 @@ export function snapshotOf(
 ): Snapshot {
   return Object.freeze({
     raw,
+    md5: raw === null ? null : row.sess_md5,
     expired,
     expireSeconds: row.sess_expire ?? 0,
     dbNowSeconds,

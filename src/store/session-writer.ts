@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { cachedRow } from '../cache/session-cache.js';
 import { isTombstone } from '../routing/move-home.js';
 import type { SessionRouting } from '../routing/session-routing.js';
@@ -14,8 +13,6 @@ import { SessionState, snapshotOf } from './session-state.js';
  * at once need up to N attempts (5 lost keys with 20 concurrent writers).
  */
 const MAX_MERGE_ATTEMPTS = 100;
-
-const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 
 /** One write of a session, as the store was asked for it. */
 export interface SessionWrite<Data> {
@@ -64,7 +61,10 @@ export class SessionWriter<Data> {
       // What this request read, if it was read from the server written now.
       const snapshot = state.server.index === server.index ? state.snapshot : undefined;
       const base = snapshot?.expired === false ? snapshot.raw : null;
-      let expected = base === null ? null : md5(base);
+      // Insert (or upsert) a session that was not read; else update it if it still holds
+      // `expected` (null: whatever it holds), never bringing back a destroyed session.
+      let insert = base === null;
+      let expected = base === null ? null : (snapshot?.md5 ?? null);
       let text = w.raw;
       for (let attempt = 1; ; attempt++) {
         const c = state.changes;
@@ -83,10 +83,9 @@ export class SessionWriter<Data> {
         };
         const epoch = server.cache?.epoch ?? 0;
         const sentAt = performance.now();
-        const row: MetadataRow | undefined =
-          expected === null
-            ? (await server.run('write', values, 'write a session')).rows[0]
-            : await server.batches.update({ ...values, key: w.key, expected });
+        const row: MetadataRow | undefined = insert
+          ? (await server.run('write', values, 'write a session')).rows[0]
+          : await server.batches.update({ ...values, key: w.key, expected });
         if (row) {
           const written = snapshotOf(text, row, row.sess_modified ?? 0, false);
           state.written(row, written);
@@ -99,11 +98,15 @@ export class SessionWriter<Data> {
         const current = await server.batches.read(w.key);
         if (!current || isTombstone(current)) return;
         const theirs = current.sess_data;
-        if (current.expired || theirs === null || base === null || attempt >= MAX_MERGE_ATTEMPTS) {
-          expected = null; // expired meanwhile, or too much contention: the last write wins
+        if (current.expired || theirs === null || base === null) {
+          insert = true; // expired meanwhile: the write starts the session anew
           continue;
         }
-        expected = md5(theirs);
+        if (attempt >= MAX_MERGE_ATTEMPTS) {
+          expected = null; // too much contention: the last write wins (but never revives)
+          continue;
+        }
+        expected = current.sess_md5;
         if (w.data === undefined) {
           text = theirs; // a metadata-only write keeps the data the other request stored
           continue;
