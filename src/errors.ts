@@ -30,6 +30,11 @@ export const ErrorCodes = {
    * is not installed (it is an optional peer dependency, for development).
    */
   EMBEDDED_UNAVAILABLE: 'SPG_EMBEDDED_UNAVAILABLE',
+  /**
+   * A stored session is not what the framework needs (express-session: a JSON object, not a
+   * number, string, boolean, null or array); the row is left untouched.
+   */
+  INVALID_SESSION_DATA: 'SPG_INVALID_SESSION_DATA',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -2,6 +2,7 @@ import type { SessionData } from 'express-session';
 import session from 'express-session';
 import { ErrorCodes, SessionPgsqlError } from '../errors.js';
 import type { SessionPgsqlOptions } from '../options/options.js';
+import type { LoadedSession } from '../store/session-reader.js';
 import type {
   ErrorCounters,
   ErrorLevel,
@@ -58,25 +59,12 @@ export class PgsqlStore extends session.Store {
   ): void {
     this.core.read(sid).then((loaded) => {
       if (!loaded) return callback(null, null);
-      // An expired session kept by keepExpired starts empty, with the cookie settings it had.
-      const data = loaded.data ?? {
-        cookie: loaded.expiredData?.cookie ?? { originalMaxAge: null },
-      };
-      // The row's expiry is the cookie's: only that one is stored, by the database's clock.
-      const remaining = loaded.state.remainingMillis();
-      if (
-        data.cookie &&
-        data.cookie.originalMaxAge != null &&
-        remaining !== undefined &&
-        remaining > 0
-      ) {
-        data.cookie.expires = new Date(Date.now() + remaining).toISOString();
+      let data: StoredSession;
+      try {
+        data = sessionOf(loaded);
+      } catch (error) {
+        return callback(error);
       }
-      const maxAge = data.cookie?.originalMaxAge;
-      sessions.set(data, {
-        state: loaded.state,
-        originalMaxAge: typeof maxAge === 'number' ? maxAge : undefined,
-      });
       callback(null, data as unknown as SessionData);
     }, callback);
   }
@@ -150,6 +138,37 @@ export class PgsqlStore extends session.Store {
   close(): Promise<void> {
     return this.core.close();
   }
+}
+
+/**
+ * The session express-session gets for a row: its data with the cookie's expiry taken from
+ * the row (only that one is stored, by the database's clock); an expired session kept by
+ * keepExpired starts empty, with the cookie settings it had.
+ */
+function sessionOf(loaded: LoadedSession<StoredSession>): StoredSession {
+  const data: unknown =
+    loaded.data === undefined
+      ? { cookie: loaded.expiredData?.cookie ?? { originalMaxAge: null } }
+      : loaded.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new SessionPgsqlError(
+      ErrorCodes.INVALID_SESSION_DATA,
+      `the stored session is ${Array.isArray(data) ? 'an array' : `a ${data === null ? 'null' : typeof data}`}, not an object: express-session cannot use it (the row is left as it is)`,
+    );
+  }
+  const session = data as StoredSession;
+  const cookie =
+    typeof session.cookie === 'object' && session.cookie !== null ? session.cookie : undefined;
+  const remaining = loaded.state.remainingMillis();
+  if (cookie?.originalMaxAge != null && remaining !== undefined && remaining > 0) {
+    cookie.expires = new Date(Date.now() + remaining).toISOString();
+  }
+  const maxAge = cookie?.originalMaxAge;
+  sessions.set(session, {
+    state: loaded.state,
+    originalMaxAge: typeof maxAge === 'number' ? maxAge : undefined,
+  });
+  return session;
 }
 
 /** The cookie as stored: no expiry (the row has it), and the originalMaxAge read if it only drifted. */
