@@ -119,7 +119,7 @@ export class InvalidationListener {
     if (payload.slice(0, space) === this.#settings.instanceId) return;
     const key = payload.slice(space + 1);
     if (key === '*') this.#cache.flush();
-    else this.#cache.invalidate(key);
+    else this.#cache.invalidateNotified(key);
   }
 
   /** Sends a notification through the store's connections; resolves once it came back. */

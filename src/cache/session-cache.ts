@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { MetadataRow } from '../sql/rows.js';
 
 /** A row as read from the table, kept with the moment it was read. */
@@ -10,6 +11,10 @@ export interface CachedRow {
   readonly dbNowSeconds: number;
   readonly readAtMillis: number;
 }
+
+/** How notifications name a session whose stored key is its id: the id's SHA-256. */
+export const notifiedKey = (key: string): string =>
+  createHash('sha256').update(key).digest('base64');
 
 /**
  * A cache entry dated from when its statement was sent, not when its answer came: our
@@ -45,6 +50,8 @@ export function cachedRow(
 export class SessionCache {
   readonly #maxEntries: number;
   readonly #maxInvalidations: number;
+  /** How notifications name a key: itself when keys are digests, else its SHA-256. */
+  readonly #notifiedKey: (key: string) => string;
   readonly #entries = new Map<string, CachedRow>();
   /** Key -> epoch of its last invalidation, oldest first. */
   readonly #invalidated = new Map<string, number>();
@@ -53,8 +60,9 @@ export class SessionCache {
   #floor = 0;
   enabled = false;
 
-  constructor(maxEntries: number) {
+  constructor(maxEntries: number, keysAreDigests: boolean) {
     this.#maxEntries = maxEntries;
+    this.#notifiedKey = keysAreDigests ? (key) => key : notifiedKey;
     this.#maxInvalidations = Math.max(1000, maxEntries);
   }
 
@@ -67,15 +75,16 @@ export class SessionCache {
   }
 
   has(key: string): boolean {
-    return this.enabled && this.#entries.has(key);
+    return this.enabled && this.#entries.has(this.#notifiedKey(key));
   }
 
   get(key: string): CachedRow | undefined {
     if (!this.enabled) return undefined;
-    const entry = this.#entries.get(key);
+    const k = this.#notifiedKey(key);
+    const entry = this.#entries.get(k);
     if (entry) {
-      this.#entries.delete(key);
-      this.#entries.set(key, entry);
+      this.#entries.delete(k);
+      this.#entries.set(k, entry);
     }
     return entry;
   }
@@ -85,8 +94,9 @@ export class SessionCache {
    * the entry may be stale: the key is dropped instead.
    */
   set(key: string, entry: CachedRow, epoch: number): void {
-    this.#entries.delete(key);
-    if (this.enabled && this.#unchangedSince(key, epoch)) this.#put(key, entry);
+    const k = this.#notifiedKey(key);
+    this.#entries.delete(k);
+    if (this.enabled && this.#unchangedSince(k, epoch)) this.#put(k, entry);
   }
 
   /**
@@ -94,15 +104,17 @@ export class SessionCache {
    * of the key still in flight may hold the old value: they may no longer store it.
    */
   written(key: string, entry: CachedRow, epoch: number): void {
-    const fresh = this.#unchangedSince(key, epoch);
-    this.invalidate(key);
-    if (this.enabled && fresh) this.#put(key, entry);
+    const k = this.#notifiedKey(key);
+    const fresh = this.#unchangedSince(k, epoch);
+    this.invalidateNotified(k);
+    if (this.enabled && fresh) this.#put(k, entry);
   }
 
   /** Records a new expiry after a touch. */
   extend(key: string, expireSeconds: number): void {
-    const entry = this.#entries.get(key);
-    if (entry) this.#entries.set(key, { ...entry, expireSeconds });
+    const k = this.#notifiedKey(key);
+    const entry = this.#entries.get(k);
+    if (entry) this.#entries.set(k, { ...entry, expireSeconds });
   }
 
   /**
@@ -110,6 +122,11 @@ export class SessionCache {
    * refuses what reads already in flight for it bring back.
    */
   invalidate(key: string): void {
+    this.invalidateNotified(this.#notifiedKey(key));
+  }
+
+  /** `invalidate`, for a key as notifications name it (another process changed it). */
+  invalidateNotified(key: string): void {
     this.#epoch += 1;
     this.#entries.delete(key);
     this.#invalidated.delete(key);

@@ -35,7 +35,11 @@ export function createServers(
     o.cache && listens.some((listen) => listen !== undefined)
       ? `session_pgsql_${createHash('sha1').update(o.table.quoted).digest('hex').slice(0, 16)}`
       : undefined;
-  const statements = buildStatements(o.table, o.keepExpired, channel);
+  const statements = buildStatements(o.table, {
+    keepExpired: o.keepExpired,
+    hashIds: o.hashIds,
+    channel,
+  });
   const instanceId = randomUUID();
   return opened.map(
     ({ database, connection }, index) =>
@@ -49,6 +53,7 @@ export function createServers(
         cache: o.cache
           ? {
               maxEntries: o.cacheMaxEntries,
+              keysAreDigests: o.hashIds,
               channel: channel ?? '',
               instanceId,
               heartbeatMillis: o.cacheHeartbeatMillis,

@@ -31,6 +31,8 @@ export interface ServerStatus {
 
 export interface ServerCacheSettings {
   readonly maxEntries: number;
+  /** Stored keys are digests (`hashIds`); else notifications name keys by their SHA-256. */
+  readonly keysAreDigests: boolean;
   readonly channel: string;
   /** This process's id: the `instance` parameter of notifying statements. */
   readonly instanceId: string;
@@ -106,7 +108,7 @@ export class Server {
     const cache = settings.cache;
     if (!cache) return;
     this.#instance = cache.instanceId;
-    this.cache = new SessionCache(cache.maxEntries);
+    this.cache = new SessionCache(cache.maxEntries, cache.keysAreDigests);
     if (cache.listen) {
       this.#listener = new InvalidationListener(this.cache, {
         channel: cache.channel,

@@ -57,6 +57,8 @@ export interface StatementContext {
   readonly keepExpired: boolean;
   /** The notification channel when the cache is on with other processes; else none. */
   readonly channel: string | undefined;
+  /** Keys are digests already (`hashIds`): notifications may carry them as they are. */
+  readonly keysAreDigests: boolean;
 }
 
 /** A parameter list, with this process's `instance` id last when writes notify. */
@@ -67,9 +69,14 @@ export function notifying<const P extends string>(
   return c.channel ? [...params, 'instance'] : params;
 }
 
-/** The notification of a change to `key`, as an extra output column (nothing without a channel). */
+/**
+ * The notification of a change to `key`, as an extra output column (nothing without a
+ * channel). Any role that may LISTEN can read notifications: they never carry a session id,
+ * only its stored key when that is a digest (`hashIds`), or else its SHA-256 (see
+ * `notifiedKey`).
+ */
 export function notify(c: StatementContext, p: { instance?: string }, key: string): string {
-  return c.channel
-    ? `, pg_notify('${c.channel}', ${p.instance}::text || ' ' || ${key}) AS notified`
-    : '';
+  if (!c.channel) return '';
+  const shown = c.keysAreDigests ? key : `encode(sha256(convert_to(${key}, 'UTF8')), 'base64')`;
+  return `, pg_notify('${c.channel}', ${p.instance}::text || ' ' || ${shown}) AS notified`;
 }

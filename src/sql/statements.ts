@@ -11,8 +11,16 @@ export * from './params.js';
  * With a `channel` (the cache is on), writes and destroys also notify the other
  * processes, in the same round trip: their `instance` parameter is this process's id.
  */
-export function buildStatements(table: TableName, keepExpired: boolean, channel?: string) {
-  const context = { t: table.quoted, keepExpired, channel };
+export function buildStatements(
+  table: TableName,
+  options: { keepExpired: boolean; hashIds: boolean; channel?: string | undefined },
+) {
+  const context = {
+    t: table.quoted,
+    keepExpired: options.keepExpired,
+    keysAreDigests: options.hashIds,
+    channel: options.channel,
+  };
   return Object.freeze({ ...sessionStatements(context), ...bookkeepingStatements(context) });
 }
 
