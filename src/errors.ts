@@ -49,9 +49,13 @@ export class SessionPgsqlError extends Error {
   }
 }
 
-/** SQLSTATE classes that mean the connection, not the statement, failed. */
-/** Connection failures, shutdowns, too many connections, bad credentials, no such database. */
-const CONNECTION_SQLSTATE = /^(08|57P0[1-4]|53300|28|3D000)/;
+/**
+ * SQLSTATEs that mean the server cannot be reached now: connection failures, shutdowns,
+ * too many connections. A refused login (class 28) or a missing database (3D000) is an
+ * answer: `SPG_DB_QUERY_FAILED`, and the server is not marked down for it (moving its
+ * sessions elsewhere would hide a configuration error).
+ */
+const CONNECTION_SQLSTATE = /^(08|57P0[1-4]|53300)/;
 const CONNECTION_ERRNO = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

@@ -61,9 +61,22 @@ function portNumber(value: string): number {
   return port;
 }
 
+/** A postgres:// URL that node-postgres can read, or a clear error now rather than at connect. */
+function checkedUrl(db: string): string {
+  try {
+    const url = new URL(db);
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURIComponent(url.pathname);
+  } catch {
+    throw invalid('cannot parse the postgres:// URL (are special characters percent-encoded?)');
+  }
+  return db;
+}
+
 /** Turns a libpq key=value string or a postgres:// URL into node-postgres settings. */
 export function toPoolConfig(db: string): PoolConfig {
-  if (/^postgres(ql)?:\/\//i.test(db)) return { connectionString: db };
+  if (/^postgres(ql)?:\/\//i.test(db)) return { connectionString: checkedUrl(db) };
   const config: PoolConfig = {};
   for (const [key, value] of parseKeyValue(db)) {
     const target = KEYWORDS[key];
@@ -107,7 +120,8 @@ export function redact(db: string): string {
       return 'postgres://***';
     }
   }
-  return db.replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S*)/gi, '$1***');
+  // A value is quoted ('a secret') or runs to the next unescaped space (a\ secret).
+  return db.replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)*)/gi, '$1***');
 }
 
 /** One server entry of `db`: one or several hosts (a primary and its standbys). */

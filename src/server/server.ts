@@ -68,6 +68,9 @@ export type RunStatement = <K extends StatementKind>(
   action: string,
 ) => Promise<QueryResult<RowOf<K>>>;
 
+/** SQLSTATE of a statement on a table that does not exist. */
+const UNDEFINED_TABLE = '42P01';
+
 /**
  * One PostgreSQL server: its connections, its table, its health, its cache and counters.
  * Every statement of the store's goes through `run`.
@@ -128,12 +131,20 @@ export class Server {
     const epoch = this.#health.epoch;
     this.#listener?.start();
     try {
-      await this.#tableReady();
       const statement = this.#settings.statements[kind];
-      const result = await this.#settings.database.query<RowOf<typeof kind>>(
-        statement,
-        bind(statement as SqlStatement, { ...values, instance: this.#instance }),
-      );
+      const query = async () => {
+        await this.#tableReady();
+        return this.#settings.database.query<RowOf<typeof kind>>(
+          statement,
+          bind(statement as SqlStatement, { ...values, instance: this.#instance }),
+        );
+      };
+      const result = await query().catch((cause: unknown) => {
+        // The table was dropped while we ran (42P01): set it up again, once.
+        if ((cause as { code?: unknown }).code !== UNDEFINED_TABLE) throw cause;
+        this.#ready = undefined;
+        return query();
+      });
       this.#counts[kind] = (this.#counts[kind] ?? 0) + 1;
       this.#latencyMillis = performance.now() - started;
       this.#health.succeeded(epoch);

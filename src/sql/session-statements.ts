@@ -68,8 +68,9 @@ RETURNING ${written}${notify(c, p, p.key)}`,
       rows<MetadataRow>(),
     ),
     // A session read by this request: updated only if it still holds what was read
-    // (`expected`, its `sess_md5`; null overwrites whatever it holds). Never inserts: no row
-    // back means it was changed or destroyed meanwhile, and a destroyed session stays so.
+    // (`expected`, its `sess_md5`; null overwrites whatever it holds) and has not expired
+    // since. Never inserts: no row back means it was changed, expired or destroyed
+    // meanwhile (the writer reads it again), and a destroyed session stays so.
     update: sql(
       'update',
       notifying(c, [...WRITE_PARAMS, 'expected']),
@@ -81,7 +82,7 @@ RETURNING ${written}${notify(c, p, p.key)}`,
   sess_warning = coalesce(s.sess_warning, 0) + ${p.warning}::int, sess_notice = coalesce(s.sess_notice, 0) + ${p.notice}::int,
   sess_err_message = coalesce(${p.message}::text, s.sess_err_message),
   sess_custom = CASE WHEN ${p.customSet}::boolean THEN ${p.custom}::text ELSE s.sess_custom END
-WHERE sess_id = ${p.key} AND sess_data IS NOT NULL
+WHERE sess_id = ${p.key} AND sess_data IS NOT NULL AND sess_expire >= ${NOW}
   AND (${p.expected}::text IS NULL OR md5(sess_data) = ${p.expected}::text)
 RETURNING ${written}${notify(c, p, p.key)}`,
       rows<MetadataRow>(),
@@ -101,7 +102,7 @@ FROM unnest(${p.key}::text[], ${p.name}::text[], ${p.data}::text[], ${p.lifetime
   ${p.address}::text[], ${p.error}::int[], ${p.warning}::int[], ${p.notice}::int[], ${p.message}::text[],
   ${p.customSet}::boolean[], ${p.custom}::text[], ${p.expected}::text[])
   AS b(id, name, data, lifetime, address, error, warning, notice, message, custom_set, custom, expected)
-WHERE s.sess_id = b.id AND s.sess_data IS NOT NULL
+WHERE s.sess_id = b.id AND s.sess_data IS NOT NULL AND s.sess_expire >= ${NOW}
   AND (b.expected IS NULL OR md5(s.sess_data) = b.expected)
 RETURNING s.sess_id, ${written}${notify(c, p, 's.sess_id')}`,
       rows<Keyed<MetadataRow>>(),

@@ -41,7 +41,7 @@ export function parseTableName(input: string): TableName {
     parts.length > 2 ||
     index !== input.length ||
     input.endsWith('.') ||
-    parts.some((p) => p.length > 63)
+    parts.some((p) => Buffer.byteLength(p) > 63)
   ) {
     throw new SessionPgsqlError(
       ErrorCodes.INVALID_OPTION,

@@ -9,7 +9,7 @@ import { quoteIdentifier, type TableName } from './table-name.js';
  * (integer times) works as is: the store's SQL is valid for both.
  */
 export function createTableScript(table: TableName): string {
-  const index = quoteIdentifier(`${table.name.slice(0, 50)}_expire_idx`);
+  const index = quoteIdentifier(indexName(table));
   // One simple query runs as one implicit transaction (rolled back whole on error),
   // serialized by an advisory lock held until it ends, so that several processes
   // starting at once on an empty database do not collide.
@@ -31,6 +31,19 @@ CREATE TABLE IF NOT EXISTS ${table.quoted} (
   sess_custom        text
 );
 CREATE INDEX IF NOT EXISTS ${index} ON ${table.quoted} (sess_expire);`;
+}
+
+/**
+ * The expiry index's name: the table's name when it fits in PostgreSQL's 63 bytes, else its
+ * start and a hash of the whole (two long names sharing a start get an index each).
+ */
+export function indexName(table: TableName): string {
+  const name = `${table.name}_expire_idx`;
+  if (Buffer.byteLength(name) <= 63) return name;
+  const hash = lockKey(table.quoted).toString(36);
+  const start = [...table.name]; // by code point: never half a character
+  while (Buffer.byteLength(`${start.join('')}_${hash}_expire_idx`) > 63) start.pop();
+  return `${start.join('')}_${hash}_expire_idx`;
 }
 
 /** A stable 31-bit key for the advisory lock that serializes creation of one table. */

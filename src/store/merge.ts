@@ -1,9 +1,23 @@
+import { isDeepStrictEqual } from 'node:util';
+
 type Record_ = Record<string, unknown>;
 
 const isRecord = (value: unknown): value is Record_ =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-const same = (a: unknown, b: unknown) => a === b || JSON.stringify(a) === JSON.stringify(b);
+/**
+ * Two values of a key are the same when they serialize alike (a Date set by this request
+ * equals the string it reads back as); values JSON cannot write (a BigInt kept by a
+ * BigInt-aware serializer) are compared structurally.
+ */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return isDeepStrictEqual(a, b);
+  }
+}
 
 /**
  * Three-way merge of a session written by two requests at once, key by key: the keys

@@ -28,14 +28,23 @@ export class SessionCodec<Data> {
         'the serializer did not return a string',
       );
     }
-    const bytes = Buffer.byteLength(text);
+    this.checkSize(text);
+    return text;
+  }
+
+  /**
+   * Refuses a session whose row would be larger than `maxSessionBytes`: its data and the
+   * text of its metadata (custom field, last message) together.
+   */
+  checkSize(text: string, ...metadata: (string | null)[]): void {
+    let bytes = Buffer.byteLength(text);
+    for (const value of metadata) if (value) bytes += Buffer.byteLength(value);
     if (bytes > this.#maxBytes) {
       throw new SessionPgsqlError(
         ErrorCodes.SESSION_TOO_LARGE,
         `the session is ${bytes} bytes, over maxSessionBytes (${this.#maxBytes})`,
       );
     }
-    return text;
   }
 
   parse(text: string): Data {

@@ -59,6 +59,16 @@ export function snapshotOf(
   });
 }
 
+/** PostgreSQL's text cannot hold NUL: refused when given, not when the write fails later. */
+function refuseNul(method: string, value: string | null | undefined): void {
+  if (value?.includes('\0')) {
+    throw new SessionPgsqlError(
+      ErrorCodes.INVALID_OPTION,
+      `${method} takes text without NUL characters (PostgreSQL text cannot hold them)`,
+    );
+  }
+}
+
 const toDate = (seconds: number | null): Date | null =>
   seconds === null ? null : new Date(seconds * 1000);
 
@@ -163,6 +173,7 @@ export class SessionState {
     if (value !== null && typeof value !== 'string') {
       throw new SessionPgsqlError(ErrorCodes.INVALID_OPTION, 'setField takes a string or null');
     }
+    refuseNul('setField', value);
     this.#custom = { value };
   }
 
@@ -174,8 +185,10 @@ export class SessionState {
         `error level must be error, warning or notice, got ${JSON.stringify(level)}`,
       );
     }
+    const text = message === undefined ? undefined : String(message);
+    refuseNul('addError', text);
     this.#added[level] += 1;
-    if (message !== undefined) this.#message = String(message);
+    if (text !== undefined) this.#message = text;
   }
 
   /** The three counters, and the last message when asked. */

@@ -68,6 +68,7 @@ export class SessionWriter<Data> {
       let text = w.raw;
       for (let attempt = 1; ; attempt++) {
         const c = state.changes;
+        this.#codec.checkSize(text, c.custom, c.message);
         const values: Record<WriteParam, unknown> = {
           key: w.key,
           name: this.#name,

@@ -122,13 +122,13 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   }
 
   /** Deletes every expired session on every server now (for cron); resolves the number deleted. */
-  gc(): Promise<number> {
+  async gc(): Promise<number> {
     this.#access(undefined);
     return this.#gc.collect();
   }
 
   /** Number of live sessions. */
-  length(): Promise<number> {
+  async length(): Promise<number> {
     this.#access(undefined);
     return this.#fleet.length();
   }
@@ -137,7 +137,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
    * Every live session, keyed by its stored key: the id itself, or its SHA-256 digest
    * with `hashIds` (the ids are then not recoverable, by design).
    */
-  all(): Promise<Map<string, Data>> {
+  async all(): Promise<Map<string, Data>> {
     this.#access(undefined);
     return this.#fleet.all();
   }
@@ -148,13 +148,14 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   }
 
   /** Deletes every session. */
-  clear(): Promise<void> {
+  async clear(): Promise<void> {
     this.#access(undefined);
     return this.#fleet.clear();
   }
 
   /** Servers, their health and the settings that shape behaviour, as session_pgsql_status() did. */
   async status(): Promise<StoreStatus> {
+    this.#access(undefined);
     const o = this.options;
     const servers = await this.#fleet.statuses();
     return Object.freeze({
