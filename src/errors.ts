@@ -35,6 +35,11 @@ export const ErrorCodes = {
    * number, string, boolean, null or array); the row is left untouched.
    */
   INVALID_SESSION_DATA: 'SPG_INVALID_SESSION_DATA',
+  /**
+   * Another transaction held the session's row locked longer than the statement may wait
+   * (`lock_timeout`, half of `queryTimeoutMillis`). Nothing was written; the server is fine.
+   */
+  SESSION_LOCKED: 'SPG_SESSION_LOCKED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -56,6 +61,9 @@ export class SessionPgsqlError extends Error {
  * sessions elsewhere would hide a configuration error).
  */
 const CONNECTION_SQLSTATE = /^(08|57P0[1-4]|53300)/;
+/** SQLSTATE of a lock wait that reached `lock_timeout`. */
+const LOCK_NOT_AVAILABLE = '55P03';
+
 const CONNECTION_ERRNO = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -71,6 +79,13 @@ export function databaseError(cause: unknown, action: string): SessionPgsqlError
   if (cause instanceof SessionPgsqlError) return cause;
   const code = (cause as { code?: unknown } | null)?.code;
   const message = cause instanceof Error ? cause.message : String(cause);
+  if (code === LOCK_NOT_AVAILABLE) {
+    return new SessionPgsqlError(
+      ErrorCodes.SESSION_LOCKED,
+      `PostgreSQL could not ${action}: another transaction holds the session's row locked (${message}, SQLSTATE ${code})`,
+      { cause },
+    );
+  }
   if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !CONNECTION_SQLSTATE.test(code)) {
     return new SessionPgsqlError(
       ErrorCodes.DB_QUERY_FAILED,

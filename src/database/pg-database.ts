@@ -64,11 +64,34 @@ export async function openListenConnection(
   return Object.assign(client as PgClientLike, { close }) as ListenConnection;
 }
 
+/**
+ * How much longer the client waits than the server's own `statement_timeout`: the server
+ * normally ends a statement first (and rolls it back, so that a write that timed out is
+ * never applied later); the client's limit is for a server that stopped answering at all.
+ */
+const CLIENT_GRACE_MILLIS = 1000;
+
+/**
+ * A lock wait ends well before the statement's own limit (half of it), with its own error
+ * (55P03), so that a busy machine cannot turn it into a statement timeout.
+ */
+const lockTimeoutOf = (queryTimeoutMillis: number) =>
+  Math.max(1, Math.floor(queryTimeoutMillis / 2));
+
+/** PgBouncer refuses startup parameters it does not track, such as statement_timeout. */
+const isRefusedStartupParameter = (error: unknown) =>
+  /unsupported startup parameter/i.test((error as Error | undefined)?.message ?? '');
+
 /** A server reached through node-postgres: either a pool we own or the user's own. */
 export class PgDatabase implements Database {
   #pool: PgPoolLike;
   readonly #owned: PgDatabaseSettings | undefined;
   #prepared: boolean;
+  /**
+   * The pool we own sets `statement_timeout` and `lock_timeout` on its connections, unless
+   * a pooler in between refused them (then they are left to the role's settings).
+   */
+  #serverTimeouts = true;
   readonly listen: (() => Promise<ListenConnection>) | undefined;
 
   private constructor(pool: PgPoolLike, owned: PgDatabaseSettings | undefined, prepared: boolean) {
@@ -88,7 +111,11 @@ export class PgDatabase implements Database {
 
   /** Opens a pool of our own, which `reset()` may replace and `close()` ends. */
   static open(settings: PgDatabaseSettings): PgDatabase {
-    return new PgDatabase(PgDatabase.#createPool(settings), settings, settings.preparedStatements);
+    return new PgDatabase(
+      PgDatabase.#createPool(settings, true),
+      settings,
+      settings.preparedStatements,
+    );
   }
 
   /** Wraps the user's pool: we never end or replace it. */
@@ -98,12 +125,19 @@ export class PgDatabase implements Database {
     return new PgDatabase(pool, undefined, preparedStatements);
   }
 
-  static #createPool(settings: PgDatabaseSettings): PgPoolLike {
+  static #createPool(settings: PgDatabaseSettings, serverTimeouts: boolean): PgPoolLike {
+    const timeout = settings.queryTimeoutMillis;
     const pool = new pg.Pool({
       ...settings.config,
       max: settings.poolSize,
       connectionTimeoutMillis: settings.connectTimeoutMillis,
-      query_timeout: settings.queryTimeoutMillis,
+      ...(serverTimeouts
+        ? {
+            statement_timeout: timeout,
+            lock_timeout: lockTimeoutOf(timeout),
+            query_timeout: timeout + CLIENT_GRACE_MILLIS,
+          }
+        : { query_timeout: timeout }),
       keepAlive: true,
       allowExitOnIdle: true,
     });
@@ -113,9 +147,18 @@ export class PgDatabase implements Database {
 
   async query<Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>> {
     const named = this.#prepared;
+    const pool = this.#pool;
     try {
       return await this.#query<Row>(statement, values, named);
     } catch (error) {
+      // Retried once on a pool without them (a concurrent statement may have made it already).
+      if (this.#owned && isRefusedStartupParameter(error) && pool !== this.#pool) {
+        return this.query<Row>(statement, values);
+      }
+      if (this.#owned && isRefusedStartupParameter(error) && this.#serverTimeouts) {
+        await this.#withoutServerTimeouts();
+        return this.query<Row>(statement, values);
+      }
       // A transaction pooler (PgBouncer before 1.21) moves us between server connections,
       // where our named statements do not exist, or exist already: go on without names.
       // (The statement did not run: it failed at Parse or Bind.) Decided by this attempt,
@@ -145,10 +188,19 @@ export class PgDatabase implements Database {
     await this.#pool.query({ text: script });
   }
 
+  async #withoutServerTimeouts(): Promise<void> {
+    this.#serverTimeouts = false;
+    process.emitWarning(
+      'the connection refused statement_timeout and lock_timeout (a pooler such as PgBouncer): a statement that timed out is not ended by the server unless the role sets statement_timeout',
+      { code: 'SPG_NO_SERVER_TIMEOUTS' },
+    );
+    await this.reset();
+  }
+
   async reset(): Promise<void> {
     if (!this.#owned) return;
     const old = this.#pool;
-    this.#pool = PgDatabase.#createPool(this.#owned);
+    this.#pool = PgDatabase.#createPool(this.#owned, this.#serverTimeouts);
     await old.end().catch(() => {});
   }
 

@@ -47,8 +47,8 @@ export class SessionRouting {
     await this.failover.ready();
     const servers = this.servers;
     for (let attempt = 1; ; attempt++) {
+      const route = this.#router.route(key);
       try {
-        const route = this.#router.route(key);
         // While copies may have to be moved home, one operation per session at a time here.
         return await (route.others.length > 0
           ? this.failover.exclusive(key, () => operation(route))
@@ -56,7 +56,8 @@ export class SessionRouting {
       } catch (error) {
         const unreachable =
           error instanceof SessionPgsqlError && error.code === ErrorCodes.DB_UNREACHABLE;
-        if (!unreachable || servers.length === 1) throw error;
+        // Tried again elsewhere only when the target itself turned out to be down.
+        if (!unreachable || servers.length === 1 || route.target.available) throw error;
         if (attempt >= servers.length || !servers.some((s) => s.available))
           throw noServerError(error);
       }

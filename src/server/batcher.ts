@@ -1,3 +1,11 @@
+/** A result that fails its one caller only (the rest of its batch succeeded). */
+export class ItemFailure {
+  readonly error: unknown;
+  constructor(error: unknown) {
+    this.error = error;
+  }
+}
+
 interface Waiting<Item, Result> {
   readonly item: Item;
   readonly resolve: (result: Result) => void;
@@ -8,19 +16,19 @@ interface Waiting<Item, Result> {
  * Gathers the calls made during one turn of the event loop and runs them together:
  * the requests a busy server parses in one turn cost one round trip instead of one each
  * (what Redis clients do with pipelining). A call waits at most until the end of the
- * current turn. `run` answers the items in order; when it fails, every call of its batch
- * fails with its error. With `keyOf`, a batch never holds two items of one key: the later
+ * current turn. `run` answers the items in order (an `ItemFailure` fails that one call);
+ * when it fails, every call of its batch fails with its error. With `keyOf`, a batch never holds two items of one key: the later
  * one goes in another batch (an UPDATE joined with its input changes a row once, however
  * many input rows match it).
  */
 export class Batcher<Item, Result> {
-  readonly #run: (items: Item[]) => Promise<Result[]>;
+  readonly #run: (items: Item[]) => Promise<(Result | ItemFailure)[]>;
   readonly #maxItems: number;
   readonly #keyOf: ((item: Item) => string) | undefined;
   #waiting: Waiting<Item, Result>[] = [];
 
   constructor(
-    run: (items: Item[]) => Promise<Result[]>,
+    run: (items: Item[]) => Promise<(Result | ItemFailure)[]>,
     maxItems: number,
     keyOf?: (item: Item) => string,
   ) {
@@ -66,7 +74,11 @@ export class Batcher<Item, Result> {
   #send(batch: Waiting<Item, Result>[]): void {
     this.#run(batch.map((w) => w.item)).then(
       (results) => {
-        for (let i = 0; i < batch.length; i++) batch[i]?.resolve(results[i] as Result);
+        batch.forEach((w, i) => {
+          const result = results[i];
+          if (result instanceof ItemFailure) w.reject(result.error);
+          else w.resolve(result as Result);
+        });
       },
       (error: unknown) => {
         for (const w of batch) w.reject(error);

@@ -1,5 +1,7 @@
 import { cachedRow } from '../cache/session-cache.js';
+import { ErrorCodes, SessionPgsqlError } from '../errors.js';
 import { isTombstone } from '../routing/move-home.js';
+import type { Route } from '../routing/server-router.js';
 import type { SessionRouting } from '../routing/session-routing.js';
 import { endOfTurn } from '../server/batcher.js';
 import type { Server } from '../server/server.js';
@@ -17,6 +19,22 @@ export interface LoadedSession<Data> {
    * take their framework's bookkeeping from it (express-session's cookie settings).
    */
   readonly expiredData?: Data;
+}
+
+/**
+ * A row read on a failover target, where a server before it in the session's order is
+ * down: no row there says nothing of the session, which may well live on the server that
+ * is down. That is SPG_DB_UNREACHABLE, never "absent": a framework would hand the visitor a
+ * new session, a logout would destroy that one, and the old session, logged in, would be
+ * back with its server. (A session created or destroyed during the outage has a row there.)
+ */
+function foundOrUnreachable(row: SessionRow | undefined, route: Route): SessionRow | undefined {
+  if (row !== undefined || !route.failedOver) return row;
+  const home = route.order.find((server) => !server.available) ?? route.home;
+  throw new SessionPgsqlError(
+    ErrorCodes.DB_UNREACHABLE,
+    `the session may live on server #${home.index} (${home.connection}), which cannot be reached; it is not on the next server in its order`,
+  );
 }
 
 /** Reads sessions: from the cache when it has them, else from their server (batched). */
@@ -37,8 +55,10 @@ export class SessionReader<Data> {
   read(id: string, key: string): Promise<LoadedSession<Data> | undefined> {
     return this.#routing.run(key, async (route) => {
       const server = route.target;
-      if (route.others.length > 0)
-        return this.#loaded(id, server, await this.#routing.failover.reconcile(key, route));
+      if (route.others.length > 0) {
+        const row = await this.#routing.failover.reconcile(key, route);
+        return this.#loaded(id, server, foundOrUnreachable(row, route));
+      }
       const cache = server.cache;
       // A cache hit answers where batched reads do: at the end of this turn of the event loop.
       if (cache?.has(key)) await endOfTurn();
@@ -51,7 +71,7 @@ export class SessionReader<Data> {
       }
       const epoch = cache?.epoch ?? 0;
       const sentAt = performance.now();
-      const row = await server.batches.read(key);
+      const row = foundOrUnreachable(await server.batches.read(key), route);
       const loaded = this.#loaded(id, server, row);
       const snapshot = loaded?.state.snapshot;
       if (cache && row && snapshot?.raw != null && !snapshot.expired)

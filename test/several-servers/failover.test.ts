@@ -51,8 +51,10 @@ describe('one of three servers stopped and started again', () => {
       for (const id of elsewhere) assert.deepEqual((await store.read(id))?.data, { v: 1 });
       for (const id of changed) assert.deepEqual((await store.read(id))?.data, { v: 2 });
       for (const id of destroyed) assert.equal(await store.read(id), undefined);
-      // Documented limit: a session that exists only on the stopped server is unavailable.
-      for (const id of untouched) assert.equal(await store.read(id), undefined);
+      // A session that exists only on the stopped server cannot be read: an error, never
+      // "absent" (the visitor would get a new session, and the old one would come back).
+      for (const id of untouched)
+        await assert.rejects(store.read(id), { code: 'SPG_DB_UNREACHABLE' });
 
       assert.deepEqual(
         events.failover.map((e) => e.server),
