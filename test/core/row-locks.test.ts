@@ -5,7 +5,7 @@
  * (SPG_SESSION_LOCKED) and says nothing about the server, which is never marked down.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { SessionPgsql } from '../../src/index.js';
