@@ -40,6 +40,11 @@ export const ErrorCodes = {
    * (`lock_timeout`, half of `queryTimeoutMillis`). Nothing was written; the server is fine.
    */
   SESSION_LOCKED: 'SPG_SESSION_LOCKED',
+  /**
+   * Every connection of the store's pool stayed busy for `connectTimeoutMillis`: this
+   * process sends more than `poolSize` connections can carry. The server is not marked down.
+   */
+  POOL_EXHAUSTED: 'SPG_POOL_EXHAUSTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -61,6 +66,9 @@ export class SessionPgsqlError extends Error {
  * sessions elsewhere would hide a configuration error).
  */
 const CONNECTION_SQLSTATE = /^(08|57P0[1-4]|53300)/;
+/** pg-pool's error for a request that waited for a free connection until the timeout. */
+const POOL_WAIT = /^timeout exceeded when trying to connect$/;
+
 /** SQLSTATE of a lock wait that reached `lock_timeout`. */
 const LOCK_NOT_AVAILABLE = '55P03';
 
@@ -79,6 +87,13 @@ export function databaseError(cause: unknown, action: string): SessionPgsqlError
   if (cause instanceof SessionPgsqlError) return cause;
   const code = (cause as { code?: unknown } | null)?.code;
   const message = cause instanceof Error ? cause.message : String(cause);
+  if (POOL_WAIT.test(message) && code === undefined) {
+    return new SessionPgsqlError(
+      ErrorCodes.POOL_EXHAUSTED,
+      `no free connection to ${action} within connectTimeoutMillis: every connection of the pool was busy (${message})`,
+      { cause },
+    );
+  }
   if (code === LOCK_NOT_AVAILABLE) {
     return new SessionPgsqlError(
       ErrorCodes.SESSION_LOCKED,

@@ -65,11 +65,13 @@ export async function openListenConnection(
 }
 
 /**
- * How much longer the client waits than the server's own `statement_timeout`: the server
- * normally ends a statement first (and rolls it back, so that a write that timed out is
- * never applied later); the client's limit is for a server that stopped answering at all.
+ * How much longer the client waits than the server's own `statement_timeout` (half of it,
+ * from 100 ms to 1 s): the server normally ends a statement first (and rolls it back, so
+ * that a write that timed out is never applied later); the client's limit is for a server
+ * that stopped answering at all.
  */
-const CLIENT_GRACE_MILLIS = 1000;
+const clientGraceOf = (queryTimeoutMillis: number) =>
+  Math.min(1000, Math.max(100, Math.floor(queryTimeoutMillis / 2)));
 
 /**
  * A lock wait ends well before the statement's own limit (half of it), with its own error
@@ -135,7 +137,7 @@ export class PgDatabase implements Database {
         ? {
             statement_timeout: timeout,
             lock_timeout: lockTimeoutOf(timeout),
-            query_timeout: timeout + CLIENT_GRACE_MILLIS,
+            query_timeout: timeout + clientGraceOf(timeout),
           }
         : { query_timeout: timeout }),
       keepAlive: true,

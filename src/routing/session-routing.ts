@@ -54,9 +54,11 @@ export class SessionRouting {
           ? this.failover.exclusive(key, () => operation(route))
           : operation(route));
       } catch (error) {
+        // Tried again elsewhere only when the target itself turned out to be down (a wait
+        // for a pooled connection too: the connections may be stuck in a hung server).
+        const code = error instanceof SessionPgsqlError ? error.code : undefined;
         const unreachable =
-          error instanceof SessionPgsqlError && error.code === ErrorCodes.DB_UNREACHABLE;
-        // Tried again elsewhere only when the target itself turned out to be down.
+          code === ErrorCodes.DB_UNREACHABLE || code === ErrorCodes.POOL_EXHAUSTED;
         if (!unreachable || servers.length === 1 || route.target.available) throw error;
         if (attempt >= servers.length || !servers.some((s) => s.available))
           throw noServerError(error);

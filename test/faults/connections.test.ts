@@ -1,0 +1,102 @@
+/**
+ * Running out of connections, for real: the store's own pool (every connection busy on a
+ * locked row) and the server's (a role at its connection limit). Each fails with its own
+ * code, never marks the server down, and the store serves again once connections free up.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pg from 'pg';
+import {
+  type Data,
+  newId,
+  quoted,
+  storedKey,
+  storeTracker,
+  uniqueTable,
+  useSharedDatabase,
+} from '../core/fixtures.js';
+
+const stores = storeTracker();
+let url: string;
+let admin: pg.Pool;
+useSharedDatabase(stores, (sharedUrl, pool) => {
+  url = sharedUrl;
+  admin = pool;
+});
+
+describe('connections run out', () => {
+  it("the store's pool: SPG_POOL_EXHAUSTED, the server not marked down", async () => {
+    const table = uniqueTable();
+    const store = stores.open<Data>({
+      db: url,
+      table,
+      gcInterval: 0,
+      poolSize: 1,
+      connectTimeoutMillis: 200,
+      queryTimeoutMillis: 4000,
+    });
+    const failovers: unknown[] = [];
+    store.on('failover', (event) => failovers.push(event));
+    const [busy, other] = [newId(), newId()];
+    await store.write(busy, { n: 0 });
+    await store.write(other, { n: 0 });
+    // the pool's one connection waits on a row lock held by another transaction
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM ${quoted(table)} WHERE sess_id = $1 FOR UPDATE`, [
+      storedKey(busy),
+    ]);
+    const blocked = store.write(busy, { n: 1 }).catch((error: unknown) => error);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50)); // the write holds the connection
+      await assert.rejects(store.read(other), { code: 'SPG_POOL_EXHAUSTED' });
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    await blocked;
+    assert.deepEqual((await store.read(other))?.data, { n: 0 });
+    assert.deepEqual(failovers, []);
+  });
+
+  it("the server's: a role at its connection limit is SPG_DB_UNREACHABLE, then served again", async () => {
+    const table = uniqueTable();
+    const role = `spg_limit_${process.pid}`;
+    await stores.open<Data>({ db: url, table, gcInterval: 0 }).length(); // creates the table
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'limit' CONNECTION LIMIT 1`);
+    await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${quoted(table)} TO ${role}`);
+    const roleUrl = new URL(url);
+    roleUrl.username = role;
+    roleUrl.password = 'limit';
+    const squatter = new pg.Client({ connectionString: roleUrl.href });
+    await squatter.connect(); // the role's one connection
+    const store = stores.open<Data>({
+      db: roleUrl.href,
+      table,
+      gcInterval: 0,
+      createTable: false,
+      healthCheckMillis: 50,
+    });
+    const id = newId();
+    try {
+      await assert.rejects(store.write(id, { n: 1 }), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'SPG_DB_UNREACHABLE');
+        assert.equal((error.cause as { code?: string }).code, '53300');
+        return true;
+      });
+    } finally {
+      await squatter.end();
+    }
+    for (let attempt = 0; ; attempt++) {
+      const written = await store.write(id, { n: 1 }).then(
+        () => true,
+        () => false,
+      );
+      if (written) break;
+      assert.ok(attempt < 200, 'served again once the connection was freed');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.deepEqual((await store.read(id))?.data, { n: 1 });
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * A statement slower than `queryTimeoutMillis` (a trigger that sleeps, for real): the server
+ * ends it and rolls it back, so the write that failed is never applied later, and the
+ * server is not marked down for it.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import {
+  type Data,
+  newId,
+  quoted,
+  storedKey,
+  storedRow,
+  storeTracker,
+  uniqueTable,
+  useSharedDatabase,
+} from '../core/fixtures.js';
+
+const stores = storeTracker();
+let url: string;
+let admin: pg.Pool;
+useSharedDatabase(stores, (sharedUrl, pool) => {
+  url = sharedUrl;
+  admin = pool;
+});
+
+describe('a statement slower than queryTimeoutMillis', () => {
+  it('fails with SPG_DB_QUERY_FAILED (57014), is rolled back, never applied later', async () => {
+    const table = uniqueTable();
+    const store = stores.open<Data>({ db: url, table, gcInterval: 0, queryTimeoutMillis: 300 });
+    const failovers: unknown[] = [];
+    store.on('failover', (event) => failovers.push(event));
+    const id = newId();
+    await store.write(id, { v: 'before' });
+    await admin.query(`CREATE FUNCTION ${table}_slow() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$`);
+    await admin.query(`CREATE TRIGGER slow BEFORE UPDATE ON ${quoted(table)}
+      FOR EACH ROW EXECUTE FUNCTION ${table}_slow()`);
+    await assert.rejects(store.write(id, { v: 'slow' }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'SPG_DB_QUERY_FAILED');
+      assert.equal((error.cause as { code?: string }).code, '57014');
+      return true;
+    });
+    await sleep(1500); // past the trigger's sleep: a statement still running would have committed
+    assert.equal((await storedRow(admin, table, storedKey(id)))?.sess_data, '{"v":"before"}');
+    assert.deepEqual(failovers, []);
+    assert.equal((await store.status()).servers[0]?.up, true);
+  });
+});
