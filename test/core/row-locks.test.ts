@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { SessionPgsql } from '../../src/index.js';
+import { reportFault } from '../faults/fault-report.js';
 import {
   type Data,
   newId,
@@ -62,7 +63,7 @@ function watchFailovers(store: SessionPgsql<Data>): unknown[] {
 }
 
 describe('a session row locked by another transaction', () => {
-  it('a write fails with SPG_SESSION_LOCKED, is never applied later, leaves no backend waiting', async () => {
+  it('a write fails with SPG_SESSION_LOCKED, is never applied later, leaves no backend waiting', async (t) => {
     const table = uniqueTable();
     const store = stores.open<Data>({ db: url, table, gcInterval: 0, queryTimeoutMillis: 400 });
     const failovers = watchFailovers(store);
@@ -86,6 +87,14 @@ describe('a session row locked by another transaction', () => {
     await sleep(600); // longer than the statement could have waited
     assert.equal((await storedRow(admin, table, storedKey(id)))?.sess_data, '{"v":"before"}');
     assert.deepEqual(failovers, []);
+    reportFault(t, import.meta.url, {
+      fault: 'Row lock held',
+      done: 'another transaction holds a session row with SELECT ... FOR UPDATE; queryTimeoutMillis 400',
+      held: 'SPG_SESSION_LOCKED; the write is never applied after the lock is released; no backend left waiting; the server stays up',
+      sessions: 2,
+      lost: 0,
+      failed: 1,
+    });
   });
 
   it('timed-out writes do not pile up: with a role limited to 4 connections, the 9th write works', async () => {

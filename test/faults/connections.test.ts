@@ -15,6 +15,7 @@ import {
   uniqueTable,
   useSharedDatabase,
 } from '../core/fixtures.js';
+import { reportFault } from './fault-report.js';
 
 const stores = storeTracker();
 let url: string;
@@ -25,7 +26,7 @@ useSharedDatabase(stores, (sharedUrl, pool) => {
 });
 
 describe('connections run out', () => {
-  it("the store's pool: SPG_POOL_EXHAUSTED, the server not marked down", async () => {
+  it("the store's pool: SPG_POOL_EXHAUSTED, the server not marked down", async (t) => {
     const table = uniqueTable();
     const store = stores.open<Data>({
       db: url,
@@ -58,9 +59,17 @@ describe('connections run out', () => {
     await blocked;
     assert.deepEqual((await store.read(other))?.data, { n: 0 });
     assert.deepEqual(failovers, []);
+    reportFault(t, import.meta.url, {
+      fault: 'Pool exhausted',
+      done: 'poolSize 1, its connection held by a write waiting on a locked row; a second request needs a connection',
+      held: 'SPG_POOL_EXHAUSTED after connectTimeoutMillis; the server is not marked down; served again once free',
+      sessions: 2,
+      lost: 0,
+      failed: 2,
+    });
   });
 
-  it("the server's: a role at its connection limit is SPG_DB_UNREACHABLE, then served again", async () => {
+  it("the server's: a role at its connection limit is SPG_DB_UNREACHABLE, then served again", async (t) => {
     const table = uniqueTable();
     const role = `spg_limit_${process.pid}`;
     await stores.open<Data>({ db: url, table, gcInterval: 0 }).length(); // creates the table
@@ -98,5 +107,13 @@ describe('connections run out', () => {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
     assert.deepEqual((await store.read(id))?.data, { n: 1 });
+    reportFault(t, import.meta.url, {
+      fault: 'Connection limit reached',
+      done: 'a role with CONNECTION LIMIT 1 whose one connection another client holds',
+      held: 'SPG_DB_UNREACHABLE (SQLSTATE 53300) while it lasts; the store is served again once the connection is freed',
+      sessions: 1,
+      lost: 0,
+      failed: 1,
+    });
   });
 });

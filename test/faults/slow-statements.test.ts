@@ -17,6 +17,7 @@ import {
   uniqueTable,
   useSharedDatabase,
 } from '../core/fixtures.js';
+import { reportFault } from './fault-report.js';
 
 const stores = storeTracker();
 let url: string;
@@ -27,7 +28,7 @@ useSharedDatabase(stores, (sharedUrl, pool) => {
 });
 
 describe('a statement slower than queryTimeoutMillis', () => {
-  it('fails with SPG_DB_QUERY_FAILED (57014), is rolled back, never applied later', async () => {
+  it('fails with SPG_DB_QUERY_FAILED (57014), is rolled back, never applied later', async (t) => {
     const table = uniqueTable();
     const store = stores.open<Data>({ db: url, table, gcInterval: 0, queryTimeoutMillis: 300 });
     const failovers: unknown[] = [];
@@ -47,5 +48,13 @@ describe('a statement slower than queryTimeoutMillis', () => {
     assert.equal((await storedRow(admin, table, storedKey(id)))?.sess_data, '{"v":"before"}');
     assert.deepEqual(failovers, []);
     assert.equal((await store.status()).servers[0]?.up, true);
+    reportFault(t, import.meta.url, {
+      fault: 'Statement timeout',
+      done: 'a trigger that sleeps 1 s on every update; queryTimeoutMillis 300',
+      held: 'SPG_DB_QUERY_FAILED (57014) from the server; the write is rolled back and never applied later; the server stays up',
+      sessions: 1,
+      lost: 0,
+      failed: 1,
+    });
   });
 });
