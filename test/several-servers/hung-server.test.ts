@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { reportFault } from '../faults/fault-report.js';
 import {
   assertNothingLost,
   errorCode,
@@ -176,7 +177,7 @@ describe('a hung server (SIGSTOP)', () => {
       if (!resumed) hung.resume();
     }
   });
-  it('under continuous load: failures only while it hangs, nothing lost, stale or resurrected after resume', async () => {
+  it('under continuous load: failures only while it hangs, nothing lost, stale or resurrected after resume', async (t) => {
     const table = uniqueTable();
     const store = stores.open(options(table));
     const order = await placement(store);
@@ -200,7 +201,11 @@ describe('a hung server (SIGSTOP)', () => {
     assert.equal(report.events.failover[0]?.server, victim);
     assert.ok(report.events.recovery.some((e) => e.server === victim));
     for (const failure of report.failures) {
-      assert.equal(failure.code, 'SPG_DB_UNREACHABLE', failure.message);
+      // a request waiting for a connection stuck in the hung server: SPG_POOL_EXHAUSTED
+      assert.ok(
+        ['SPG_DB_UNREACHABLE', 'SPG_POOL_EXHAUSTED'].includes(failure.code),
+        failure.message,
+      );
       assert.ok(
         failure.endedAt >= report.stopAt && failure.startedAt <= report.recoveredAt,
         `failed outside the hang: ${JSON.stringify(failure)}`,
@@ -212,5 +217,13 @@ describe('a hung server (SIGSTOP)', () => {
       assert.equal(order(miss.id)[0], victim);
     }
     await assertNothingLost(fleet, table, store, report, order);
+    reportFault(t, import.meta.url, {
+      fault: 'Server hung (SIGSTOP) under load',
+      done: `one of three servers stopped with SIGSTOP under ${report.ops} operations of 8 workers, then resumed`,
+      held: 'no session lost, stale or resurrected after the resume (checked against the acknowledged history); failures only while it hung, each coded',
+      sessions: report.sessions.length,
+      lost: 0,
+      failed: report.failures.length,
+    });
   });
 });
