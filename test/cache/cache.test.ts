@@ -20,7 +20,7 @@ import {
   storeTracker,
   uniqueTable,
 } from '../core/fixtures.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
+import { sharedDatabaseUrl } from '../helpers/postgres.js';
 import type {
   Command,
   ReadResult,

@@ -22,12 +22,8 @@ import {
   uniqueTable,
 } from '../core/fixtures.js';
 import { startApp } from '../helpers/express-app.js';
-import {
-  type PgBouncer,
-  type PostgresServer,
-  startPgBouncer,
-  startPostgres,
-} from '../helpers/servers.js';
+import { type PgBouncer, startPgBouncer } from '../helpers/pgbouncer.js';
+import { type PostgresServer, startPostgres } from '../helpers/postgres.js';
 
 /** Server connections PgBouncer keeps per database and user: fewer than the store's clients. */
 const SERVER_CONNECTIONS = 2;
