@@ -4,7 +4,7 @@
  * stores, and one identical server with pg_stat_statements loaded that is used only to
  * count statements, so that the extension's overhead never touches a timed run.
  */
-import { type PostgresServer, startPostgres } from '../test/helpers/servers.js';
+import { type PostgresServer, startPostgres } from '../test/helpers/postgres.js';
 
 export interface StatementCount {
   /** The statement as PostgreSQL normalized it (constants replaced by $n). */

@@ -9,7 +9,8 @@ import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type PostgresServer, startPostgres } from './helpers/servers.js';
+import { type PostgresServer, startPostgres } from './helpers/postgres.js';
+import { prepareClusters } from './helpers/postgres-cluster.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
@@ -28,10 +29,12 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const env = { ...process.env };
+const started = performance.now();
+// One initdb for the run: every server of every test file starts on a copy of it.
+const env = { ...process.env, ...(await prepareClusters()) };
+Object.assign(process.env, env); // and the shared server below
 let server: PostgresServer | undefined;
 if (!env.SESSION_PGSQL_TEST_URL) {
-  const started = performance.now();
   server = await startPostgres({ name: 'shared' });
   env.SESSION_PGSQL_SHARED_URL = server.url;
   const ms = Math.round(performance.now() - started);

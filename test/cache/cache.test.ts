@@ -20,7 +20,7 @@ import {
   storeTracker,
   uniqueTable,
 } from '../core/fixtures.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
+import { sharedDatabaseUrl } from '../helpers/postgres.js';
 import type {
   Command,
   ReadResult,
@@ -33,6 +33,12 @@ import type {
 const GUARD_MILLIS = 5_000;
 /** Sessions each process's cache may hold. */
 const MAX_ENTRIES = 50;
+/**
+ * cacheHeartbeatMillis of both processes: how long lost notifications can go unnoticed is
+ * about twice this. Still far above a notification's round trip on a busy machine (a late
+ * one turns the cache off, which the tests that expect it on would see).
+ */
+const HEARTBEAT_MILLIS = 500;
 
 /** An app process with a cached store, driven over stdin/stdout. */
 class Worker {
@@ -164,7 +170,13 @@ before(async () => {
   const listenUrl = new URL(url);
   listenUrl.username = listenRole;
   listenUrl.password = 'listen';
-  const common = { table, gcInterval: 0, cache: true, cacheMaxEntries: MAX_ENTRIES };
+  const common = {
+    table,
+    gcInterval: 0,
+    cache: true,
+    cacheMaxEntries: MAX_ENTRIES,
+    cacheHeartbeatMillis: HEARTBEAT_MILLIS,
+  };
   a = new Worker('A', { ...common, db: named(url, `spg_cache_a_${process.pid}`) });
   b = new Worker('B', {
     ...common,

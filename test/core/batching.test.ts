@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
+import { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import type { SessionPgsql, SessionPgsqlOptions } from '../../src/index.js';
 import {
@@ -33,13 +34,31 @@ function ran(before: Record<string, number>, after: Record<string, number>, kind
   return (after[kind] ?? 0) - (before[kind] ?? 0);
 }
 
+let pgliteTemplate: Promise<string> | undefined;
+after(async () => {
+  if (pgliteTemplate) await rm(await pgliteTemplate, { recursive: true, force: true });
+});
+
+/**
+ * A new embeddedDir holding a fresh embedded database: a copy of one made once for this
+ * file (creating one takes PGlite seconds of CPU; copying it, a fraction of one).
+ * test/core/embedded.test.ts is where the store creates one in an empty folder.
+ */
+async function freshEmbeddedDir(): Promise<string> {
+  pgliteTemplate ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'session-pgsql-batch-template-'));
+    await (await PGlite.create(dir)).close();
+    return dir;
+  })();
+  const dir = await mkdtemp(join(tmpdir(), 'session-pgsql-batch-'));
+  await cp(await pgliteTemplate, dir, { recursive: true });
+  return dir;
+}
+
 /** The same behaviours on a PostgreSQL server and on the embedded PGlite. */
 const backends: { name: string; options: () => Promise<SessionPgsqlOptions<Data>> }[] = [
   { name: 'PostgreSQL', options: async () => ({ db: url, table: uniqueTable('batch') }) },
-  {
-    name: 'embedded PGlite',
-    options: async () => ({ embeddedDir: await mkdtemp(join(tmpdir(), 'session-pgsql-batch-')) }),
-  },
+  { name: 'embedded PGlite', options: async () => ({ embeddedDir: await freshEmbeddedDir() }) },
 ];
 
 for (const backend of backends) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SessionPgsqlError } from '../../src/index.js';
-import { type PostgresServer, startPostgres } from '../helpers/servers.js';
+import { type PostgresServer, startPostgres } from '../helpers/postgres.js';
 import { newId, storeTracker } from './fixtures.js';
 
 let server: PostgresServer;

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { after, before } from 'node:test';
 import pg from 'pg';
 import { type GcResult, SessionPgsql, type SessionPgsqlOptions } from '../../src/index.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
+import { sharedDatabaseUrl } from '../helpers/postgres.js';
 import type { StoredRow } from '../helpers/stored-row.js';
 
 export { type StoredRow, storedKey } from '../helpers/stored-row.js';

@@ -46,6 +46,9 @@ async function rowIds(table: string): Promise<string[]> {
   return rows.map((r) => r.sess_id);
 }
 
+/** How often the stores of these tests check whether a collection is due (gcCheckMillis). */
+const CHECK_MILLIS = 50;
+
 const liveIds = (n: number) => Array.from({ length: n }, (_, i) => `live${i + 1}`).sort();
 
 describe('gc()', () => {
@@ -84,7 +87,7 @@ describe('gc()', () => {
 describe("the '!gc' claim row", () => {
   it('is never counted or listed as a session, nor removed by clear() or gc()', async () => {
     const table = await filledTable(2, 3);
-    const store = stores.open({ db: url, table, gcInterval: 1 });
+    const store = stores.open({ db: url, table, gcInterval: 1, gcCheckMillis: 20 });
     const collected = nextGc(store);
     await store.length(); // the first access starts the schedule
     assert.equal((await collected).deleted, 2);
@@ -109,7 +112,8 @@ describe("the '!gc' claim row", () => {
 describe('gcInterval', () => {
   it('0: never collects by itself', async () => {
     const table = await filledTable(3, 0);
-    const store = stores.open({ db: url, table, gcInterval: 0 });
+    // were a collector scheduled, it would check every CHECK_MILLIS
+    const store = stores.open({ db: url, table, gcInterval: 0, gcCheckMillis: CHECK_MILLIS });
     const events: GcResult[] = [];
     store.on('gc', (result) => events.push(result));
     for (let i = 0; i < 20; i++) {
@@ -118,7 +122,7 @@ describe('gcInterval', () => {
       await store.read(id);
       await store.length();
     }
-    await sleep(1500); // longer than the shortest period of a scheduled collector
+    await sleep(6 * CHECK_MILLIS); // longer than several periods of a scheduled collector
     assert.deepEqual(events, []);
     const { gcClaim, gcDelete } = (await store.status()).servers[0]?.statements ?? {};
     assert.equal(gcClaim, undefined);
@@ -153,10 +157,11 @@ describe('gcInterval', () => {
   });
 
   it('positive: one collection per interval across two processes, stopped by close()', async () => {
-    const seconds = 7;
-    const interval = 2;
+    const seconds = 3;
+    const interval = 1;
     const table = await filledTable(25, 4);
-    const workers = [0, 1].map(() => startWorker('gc-worker.ts', [url, table, String(seconds)]));
+    const args = [url, table, String(seconds), String(interval), String(CHECK_MILLIS)];
+    const workers = [0, 1].map(() => startWorker('gc-worker.ts', args));
     try {
       await Promise.all(workers.map((w) => w.waitFor((line) => line === 'ready')));
       for (const worker of workers) worker.child.stdin.end('go\n');

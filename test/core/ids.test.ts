@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { SessionPgsql } from '../../src/index.js';
-import { type PostgresServer, startPostgres } from '../helpers/servers.js';
+import { type PostgresServer, startPostgres } from '../helpers/postgres.js';
 import { type Data, newId, storedKey, storeTracker } from './fixtures.js';
 
 /** Session ids a client may send; none matches the default idPattern. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import type { SessionPgsql } from '../../src/index.js';
-import { type PostgresServer, startPostgres } from '../helpers/servers.js';
+import { type PostgresServer, startPostgres } from '../helpers/postgres.js';
 import { type Data, newId, nextGc, storedKey, storeTracker } from './fixtures.js';
 
 const role = 'session_app';
@@ -137,7 +137,13 @@ describe('a role with only SELECT, INSERT, UPDATE, DELETE on the table', () => {
       `INSERT INTO ${table} (sess_id, sess_data, sess_expire) VALUES ($1, '{}', 1)`,
       [storedKey(dead)],
     );
-    const store = stores.open({ db: appUrl, table, createTable: false, gcInterval: 1 });
+    const store = stores.open({
+      db: appUrl,
+      table,
+      createTable: false,
+      gcInterval: 1,
+      gcCheckMillis: 20,
+    });
     const collected = nextGc(store);
     assert.equal(await store.read(dead), undefined); // the first access starts the schedule
     const result = await collected;

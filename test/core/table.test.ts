@@ -180,7 +180,7 @@ describe("a table created by session_pgsql's own DDL (integer times)", () => {
     const dead2 = newId();
     await store.write(dead2, {});
     await expireInDatabase(admin, table, storedKey(dead2));
-    const periodic = stores.open({ db: url, table, gcInterval: 1 });
+    const periodic = stores.open({ db: url, table, gcInterval: 1, gcCheckMillis: 20 });
     const collected = nextGc(periodic);
     await periodic.length(); // the first access starts the schedule
     const result = await collected;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Client, Sql, startApp, type TestApp } from '../helpers/express-app.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
+import { sharedDatabaseUrl } from '../helpers/postgres.js';
 
 const CONCURRENT = 20;
 

@@ -12,7 +12,7 @@ import {
   startApp,
   type TestApp,
 } from '../helpers/express-app.js';
-import { type PostgresServer, startPostgres } from '../helpers/servers.js';
+import { type PostgresServer, startPostgres } from '../helpers/postgres.js';
 
 interface ErrorReply {
   code: string | null;

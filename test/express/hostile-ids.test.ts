@@ -13,7 +13,7 @@ import {
   type TestApp,
   type WriteCounter,
 } from '../helpers/express-app.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
+import { sharedDatabaseUrl } from '../helpers/postgres.js';
 
 const HOSTILE_IDS: Record<string, string> = {
   'single and double quotes': `abc'def"ghi'jklmnopqrstuvwxyz012345`,

@@ -12,7 +12,7 @@ import {
   type TestApp,
   type WriteCounter,
 } from '../helpers/express-app.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
+import { sharedDatabaseUrl } from '../helpers/postgres.js';
 
 /** sessionInfo() as JSON. */
 interface InfoReply {

@@ -14,7 +14,7 @@ import {
   statementCounts,
   type TestApp,
 } from '../helpers/express-app.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
+import { sharedDatabaseUrl } from '../helpers/postgres.js';
 
 const MAX_AGE_SECONDS = 600;
 const TTL_SECONDS = 900;

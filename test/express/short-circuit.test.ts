@@ -17,7 +17,7 @@ import {
   type TestApp,
   type WriteCounter,
 } from '../helpers/express-app.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
+import { sharedDatabaseUrl } from '../helpers/postgres.js';
 
 const LIFETIME = 600; // seconds: cookie maxAge
 const FRACTION = 0.1; // touchAfterFraction: the expiry is rewritten once 60 s of it have passed

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { SessionData } from 'express-session';
 import { type Client, Sql, startApp, storedKey, type TestApp } from '../helpers/express-app.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
+import { sharedDatabaseUrl } from '../helpers/postgres.js';
 
 const url = await sharedDatabaseUrl();
 const sql = new Sql(url);

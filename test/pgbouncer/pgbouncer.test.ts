@@ -22,12 +22,8 @@ import {
   uniqueTable,
 } from '../core/fixtures.js';
 import { startApp } from '../helpers/express-app.js';
-import {
-  type PgBouncer,
-  type PostgresServer,
-  startPgBouncer,
-  startPostgres,
-} from '../helpers/servers.js';
+import { type PgBouncer, startPgBouncer } from '../helpers/pgbouncer.js';
+import { type PostgresServer, startPostgres } from '../helpers/postgres.js';
 
 /** Server connections PgBouncer keeps per database and user: fewer than the store's clients. */
 const SERVER_CONNECTIONS = 2;
@@ -282,8 +278,8 @@ for (const preparedStatements of [true, false]) {
         assert.equal(await manual.length(), 2);
         // the fleet-wide periodic collection: two stores, the claim row decides
         for (const id of ids.slice(5)) await expireInDatabase(admin, table, storedKey(id));
-        const a = open({ table, gcInterval: 4 });
-        const b = open({ table, gcInterval: 4 });
+        const a = open({ table, gcInterval: 4, gcCheckMillis: 20 });
+        const b = open({ table, gcInterval: 4, gcCheckMillis: 20 });
         const events: GcResult[] = [];
         a.on('gc', (event) => events.push(event));
         b.on('gc', (event) => events.push(event));
@@ -456,11 +452,13 @@ describe('the cache through PgBouncer, listening directly on the server', () => 
 describe('the cache through PgBouncer, listening through it too (a misconfiguration)', () => {
   it('stays off, since notifications cannot reach a pooled connection: nothing stale is served', async () => {
     const table = uniqueTable('bouncer');
-    const a = open2({ table, cache: true });
-    const b = open2({ table, cache: true });
+    // each attempt to listen is proven by a ping, or given up after this
+    const cacheHeartbeatMillis = 200;
+    const a = open2({ table, cache: true, cacheHeartbeatMillis });
+    const b = open2({ table, cache: true, cacheHeartbeatMillis });
     await throughBouncer(async () => {
-      // long enough for several attempts to listen (each proven by a ping, or given up)
-      const until = Date.now() + 3_000;
+      // long enough for several attempts to listen (the retries back off from 250 ms)
+      const until = Date.now() + 1_500;
       let rounds = 0;
       while (Date.now() < until || rounds < 5) {
         rounds += 1;

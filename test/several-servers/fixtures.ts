@@ -14,7 +14,7 @@ import {
   SessionPgsql as Store,
 } from '../../src/index.js';
 import { Rendezvous } from '../../src/routing/rendezvous.js';
-import { type PostgresServer, startPostgres } from '../helpers/servers.js';
+import { type PostgresServer, startPostgres } from '../helpers/postgres.js';
 import { storedKey } from '../helpers/stored-row.js';
 
 export type Data = { v: number; pad?: string };

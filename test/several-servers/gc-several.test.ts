@@ -1,7 +1,8 @@
 /**
  * Issue 3, garbage collection on every server, still once per interval across the fleet:
- * two processes with a store over the same three servers and gcInterval 2. Each server's
- * claims are logged by a trigger on its '!gc' row, with the claim's time by that server's clock.
+ * two processes with a store over the same three servers and gcInterval 1, checking every
+ * 50 ms whether a collection is due. Each server's claims are logged by a trigger on its
+ * '!gc' row, with the claim's time by that server's clock.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
@@ -29,6 +30,12 @@ after(async () => {
   await fleet?.close();
 });
 
+const EXPIRED = [40, 25, 60];
+const LIVE = 5;
+const INTERVAL = 1;
+/** gcCheckMillis of both processes: each checks many times per interval. */
+const CHECK_MILLIS = 50;
+
 interface GcLine {
   event: 'gc' | 'done';
   server?: number;
@@ -38,7 +45,8 @@ interface GcLine {
 
 function startWorker(dbs: readonly string[], table: string) {
   const path = new URL('./workers/gc-worker.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', path, JSON.stringify(dbs), table], {
+  const args = [JSON.stringify(dbs), table, String(INTERVAL), String(CHECK_MILLIS)];
+  const child = spawn(process.execPath, ['--import', 'tsx', path, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -62,10 +70,6 @@ function startWorker(dbs: readonly string[], table: string) {
     send: (line: string) => child.stdin.write(`${line}\n`),
   };
 }
-
-const EXPIRED = [40, 25, 60];
-const LIVE = 5;
-const INTERVAL = 2;
 
 describe('garbage collection over three servers and two processes', () => {
   it('collects every server, each at most once per gcInterval across both processes', async () => {

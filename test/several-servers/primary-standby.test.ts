@@ -8,12 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { SessionPgsqlOptions } from '../../src/index.js';
-import {
-  type PostgresServer,
-  promoteStandby,
-  startPostgres,
-  startStandby,
-} from '../helpers/servers.js';
+import { type PostgresServer, startPostgres } from '../helpers/postgres.js';
+import { promoteStandby, startStandby } from '../helpers/standby.js';
 import {
   type Data,
   errorCode,

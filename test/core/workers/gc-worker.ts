@@ -1,8 +1,8 @@
 /**
- * A process serving "requests" on a store with gcInterval 2 for a while, printing each
+ * A process serving "requests" on a store with a gcInterval for a while, printing each
  * collection it makes as a JSON line; then it closes the store and stays alive a little
  * longer to show that close() stopped the collector.
- * Usage: gc-worker.ts <db url> <table> <seconds>
+ * Usage: gc-worker.ts <db url> <table> <seconds> <gcInterval> <gcCheckMillis>
  */
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
@@ -10,14 +10,19 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SessionPgsql } from '../../../src/index.js';
 
-const [db, table, seconds] = process.argv.slice(2);
-if (db === undefined || table === undefined || seconds === undefined) {
-  throw new Error('usage: gc-worker.ts <db> <table> <seconds>');
+const [db, table, seconds, interval, checkMillis] = process.argv.slice(2);
+if (!db || !table || !seconds || !interval || !checkMillis) {
+  throw new Error('usage: gc-worker.ts <db> <table> <seconds> <gcInterval> <gcCheckMillis>');
 }
 const warnings: string[] = [];
 process.on('warning', (warning) => warnings.push(`${warning.name}: ${warning.message}`));
 
-const store = new SessionPgsql({ db, table, gcInterval: 2 });
+const store = new SessionPgsql({
+  db,
+  table,
+  gcInterval: Number(interval),
+  gcCheckMillis: Number(checkMillis),
+});
 let closed = false;
 let afterClose = 0;
 store.on('gc', (result) => {
@@ -38,6 +43,6 @@ while (performance.now() < until) {
 const claims = (await store.status()).servers[0]?.statements.gcClaim ?? 0;
 await store.close();
 closed = true;
-// a ref'd wait, longer than two periods of the collector: it would have fired meanwhile
-await sleep(2500);
+// a ref'd wait, ten periods of the collector: it would have fired meanwhile
+await sleep(10 * Number(checkMillis));
 console.log(JSON.stringify({ event: 'done', claims, afterClose, warnings }));

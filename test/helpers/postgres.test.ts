@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { type PostgresServer, startPostgres } from './servers.js';
+import { type PostgresServer, startPostgres } from './postgres.js';
 
 /** Alive and not a zombie. */
 function isAlive(pid: number): boolean {
@@ -103,6 +103,22 @@ describe('startPostgres', { timeout: 120_000 }, () => {
     await owner.end();
   });
 
+  it('each server is a cluster of its own (copies of one initdb), with its config only', async () => {
+    const other = await startPostgres({ name: 'helper-other' });
+    try {
+      await server.query('CREATE TABLE only_on_the_first (id int)');
+      const lookUp = "SELECT to_regclass('only_on_the_first') IS NOT NULL AS found";
+      assert.deepEqual((await server.query(lookUp)).rows, [{ found: true }]);
+      assert.deepEqual((await other.query(lookUp)).rows, [{ found: false }]);
+      const setting = "SELECT current_setting('log_statement') AS value";
+      assert.deepEqual((await other.query(setting)).rows, [{ value: 'none' }]);
+      assert.notEqual(other.dataDir, server.dataDir);
+      assert.notEqual(other.port, server.port);
+    } finally {
+      await other.destroy();
+    }
+  });
+
   it('destroy() stops the server and removes its data dir', async () => {
     const pid = server.pid;
     assert.ok(pid);
@@ -114,7 +130,7 @@ describe('startPostgres', { timeout: 120_000 }, () => {
 });
 
 describe('servers of a process that ends', { timeout: 60_000 }, () => {
-  const helper = new URL('./servers.ts', import.meta.url).href;
+  const helper = new URL('./postgres.ts', import.meta.url).href;
 
   /** Runs a process that starts a server, prints its pid and data dir, then runs `then`. */
   async function orphanTest(then: string, kill?: NodeJS.Signals): Promise<void> {
