@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { reportFault } from '../faults/fault-report.js';
 import { Sql, startApp, type TestApp } from '../helpers/express-app.js';
-import { sharedDatabaseUrl } from '../helpers/servers.js';
+import { sharedDatabaseUrl } from '../helpers/postgres.js';
 
 const url = await sharedDatabaseUrl();
 const sql = new Sql(url);
