@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, rmSync } from 'node:fs';
+import { appendFileSync, realpathSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -205,7 +205,15 @@ class Server implements PostgresServer {
     for (;;) {
       if (this.#exitReason !== undefined) throw new Error(this.#exitReason);
       try {
-        await runQuery(this.url, 'SELECT 1');
+        // Every cluster is a copy of one template, password included: on a port another
+        // server took before ours could bind it, that one would answer. Only ours counts.
+        const { rows } = await runQuery<{ dir: string }>(
+          this.url,
+          "SELECT current_setting('data_directory') AS dir",
+        );
+        if (realpathSync(rows[0]?.dir ?? '') !== realpathSync(this.dataDir)) {
+          throw new Error(`another server answers on port ${this.port}`);
+        }
         return;
       } catch (error) {
         if (Date.now() > deadline) throw error;
