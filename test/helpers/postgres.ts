@@ -77,6 +77,8 @@ const defaultConfig: Record<string, string> = {
   // Durable against process crashes (`stop('immediate')`), just not against OS crashes.
   fsync: 'off',
   full_page_writes: 'off',
+  // New WAL segments are not zero-filled first (16 MB each, every few CREATE DATABASE).
+  wal_init_zero: 'off',
 };
 
 /** Appends settings to the data dir's postgresql.conf (later lines win). */
@@ -105,6 +107,14 @@ function stopSync(dataDir: string): boolean {
     { ...runAs(), cwd: dataDir, stdio: 'ignore', timeout: 30_000 },
   );
   return result.status === 0;
+}
+
+/**
+ * CREATE DATABASE by copying files: for small databases about half the time of the
+ * default (which writes the whole copy to the WAL).
+ */
+function createDatabase(name: string): string {
+  return `CREATE DATABASE ${pg.escapeIdentifier(name)} STRATEGY = FILE_COPY`;
 }
 
 function withLogs(message: string, cause: unknown, logs: string): Error {
@@ -236,7 +246,7 @@ class Server implements PostgresServer {
   }
 
   async createDatabase(name = `db_${randomId()}`): Promise<string> {
-    await this.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+    await this.query(createDatabase(name));
     return withDatabase(this.url, name);
   }
 
@@ -353,7 +363,9 @@ async function createSharedDatabase(): Promise<string> {
   }
   const name = `session_pgsql_test_${Date.now().toString(36)}_${randomId()}`;
   try {
-    await runQuery(server, `CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+    // a server of your own may be older than PostgreSQL 15, which added STRATEGY
+    const create = external ? `CREATE DATABASE ${pg.escapeIdentifier(name)}` : createDatabase(name);
+    await runQuery(server, create);
   } catch (error) {
     const denied = error instanceof Error && 'code' in error && error.code === '42501';
     if (external && denied) return external;
