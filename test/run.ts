@@ -1,25 +1,85 @@
 /**
- * `npm test [-- <filter>... <node flag>...]`: runs test/**\/*.test.ts with node:test.
- * Filters select files whose path contains any of them; arguments starting with `-` go to node
- * (e.g. `--test-name-pattern=pause`). Unless SESSION_PGSQL_TEST_URL is set, one shared
- * PostgreSQL is started for sharedDatabaseUrl() and passed on as SESSION_PGSQL_SHARED_URL.
+ * `npm test [-- <filter>... <flag>...]`: runs test/**\/*.test.ts with node:test, each file in
+ * a process of its own, several at a time. Filters select files whose path contains any of
+ * them. `--test-concurrency=N` sets how many files run at once (1: one after the other);
+ * other arguments starting with `-` go to node (e.g. `--test-name-pattern=pause`).
+ *
+ * Unless SESSION_PGSQL_TEST_URL is set, one shared PostgreSQL is started for
+ * sharedDatabaseUrl() and passed on as SESSION_PGSQL_SHARED_URL. Every server of the run
+ * (that one and those the test files start) is a copy of one initdb
+ * (test/helpers/postgres-cluster.ts).
+ *
+ * Files in `alone` run first, each with no other; then the rest, the slowest first. Each
+ * file's report (node's spec reporter) is printed when it ends; at the end, the totals of
+ * all files in the form node prints its own (`ℹ tests N`, `ℹ pass N`, `ℹ fail N`...).
  */
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type PostgresServer, startPostgres } from './helpers/postgres.js';
 import { prepareClusters } from './helpers/postgres-cluster.js';
+import {
+  emptySummary,
+  type FileResult,
+  type RunFileOptions,
+  runFile,
+  SUMMARY_KEYS,
+} from './runner/run-file.js';
+
+/**
+ * Files whose checks depend on timing that other files' CPU use disturbs: each runs while
+ * no other file does. hung-server: while one server hangs, statements on the others must
+ * answer within its 500 ms query timeout, or a healthy server is marked down.
+ */
+const alone = ['test/several-servers/hung-server.test.ts'];
+
+/**
+ * The slowest files (5 s or more alone on 2 cores), started first in this order, so that
+ * the run does not end with one of them still going on its own. The longest chain of
+ * work, the package's build and type checks, first; next to it the embedded database's
+ * (one process each): the files with three servers under load would take most of the CPU
+ * from them.
+ */
+const slowest = [
+  'test/package/tarball.test.ts',
+  'test/core/batching.test.ts',
+  'test/core/embedded.test.ts',
+  'test/several-servers/primary-standby.test.ts',
+  'test/several-servers/failover.test.ts',
+  'test/several-servers/placement.test.ts',
+  'test/pgbouncer/pgbouncer.test.ts',
+  'test/several-servers/failover-mode.test.ts',
+  'test/cache/cache.test.ts',
+  'test/several-servers/gc-several.test.ts',
+  'test/core/gc.test.ts',
+  'test/helpers/postgres.test.ts',
+];
+
+/**
+ * Files at a time, at most. The slow files keep the CPU busy: at most 2 of them run at once
+ * (more made each of them slower, to no gain, on 2 cores). Once all have started, short
+ * files take the other places: they mostly wait (for expiry, timeouts, child processes).
+ */
+const DEFAULT_CONCURRENCY = 4;
+const SLOW_AT_ONCE = 2;
+
+/** A file still running after this is stopped and fails (a stuck test must not hang CI). */
+const FILE_TIMEOUT_MILLIS = 10 * 60_000;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const nodeFlags = args.filter((arg) => arg.startsWith('-'));
+const concurrencyFlag = args.findLast((arg) => arg.startsWith('--test-concurrency='));
+const concurrency = concurrencyFlag
+  ? Math.max(1, Number(concurrencyFlag.split('=')[1]) || 1)
+  : DEFAULT_CONCURRENCY;
+const nodeFlags = args.filter(
+  (arg) => arg.startsWith('-') && !arg.startsWith('--test-concurrency='),
+);
 const filters = args.filter((arg) => !arg.startsWith('-'));
 
 const files = readdirSync(join(root, 'test'), { recursive: true, encoding: 'utf8' })
   .filter((file) => file.endsWith('.test.ts') && !file.split(sep).includes('node_modules'))
-  .map((file) => join('test', file))
+  .map((file) => ['test', ...file.split(sep)].join('/'))
   .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)))
   .sort();
 
@@ -29,47 +89,75 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const started = performance.now();
-// One initdb for the run: every server of every test file starts on a copy of it.
-const env = { ...process.env, ...(await prepareClusters()) };
-Object.assign(process.env, env); // and the shared server below
-let server: PostgresServer | undefined;
-if (!env.SESSION_PGSQL_TEST_URL) {
-  server = await startPostgres({ name: 'shared' });
-  env.SESSION_PGSQL_SHARED_URL = server.url;
-  const ms = Math.round(performance.now() - started);
-  console.log(`shared PostgreSQL on port ${server.port} (started in ${ms} ms)`);
+/**
+ * Runs the files: first those in `alone`, one by one; then the others in `concurrency`
+ * lanes, each starting its next file when one ends: `SLOW_AT_ONCE` lanes take the slow
+ * files first, in order; the other lanes join in once every slow file has started.
+ */
+async function runAll(options: RunFileOptions): Promise<FileResult[]> {
+  const results: FileResult[] = [];
+  for (const file of files.filter((f) => alone.includes(f))) {
+    results.push(await runFile(file, options));
+  }
+  const queue = [
+    ...slowest.filter((f) => files.includes(f) && !alone.includes(f)),
+    ...files.filter((f) => !alone.includes(f) && !slowest.includes(f)),
+  ];
+  const isSlow = (file: string) => slowest.includes(file);
+  let slowStarted = () => {};
+  const lastSlowStarted = new Promise<void>((resolve) => {
+    slowStarted = resolve;
+  });
+  const next = () => {
+    const file = queue.shift();
+    if (!queue.some(isSlow)) slowStarted();
+    return file;
+  };
+  if (!queue.some(isSlow)) slowStarted();
+  const lane = async (slowLane: boolean) => {
+    if (!slowLane) await lastSlowStarted;
+    for (let file = next(); file; file = next()) results.push(await runFile(file, options));
+  };
+  const slowLanes = Math.min(concurrency, SLOW_AT_ONCE);
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => lane(i < slowLanes)));
+  return results;
 }
 
-// Node's default, made explicit: one file at a time on 2 cores. Two at a time finished
-// server-heavy files ~25% sooner here, but each file ran much slower (initdb and servers
-// compete for the CPU), leaving less margin to timing-sensitive tests. Override with e.g.
-// `npm test -- --test-concurrency=2` (the last flag wins).
-const concurrency = `--test-concurrency=${Math.max(1, availableParallelism() - 1)}`;
-
-let exitCode = 1;
+const started = performance.now();
+const env: NodeJS.ProcessEnv = { ...process.env, ...(await prepareClusters()) };
+const options: RunFileOptions = {
+  cwd: root,
+  env,
+  nodeFlags,
+  ownReporters: nodeFlags.some((flag) => flag.startsWith('--test-reporter')),
+  timeoutMillis: FILE_TIMEOUT_MILLIS,
+};
+let server: PostgresServer | undefined;
+let results: FileResult[];
 try {
-  exitCode = await new Promise<number>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      // A stuck test fails after 5 minutes instead of hanging CI.
-      [
-        '--import',
-        'tsx',
-        '--test',
-        '--test-reporter=spec',
-        '--test-timeout=300000',
-        concurrency,
-        ...nodeFlags,
-        ...files,
-      ],
-      { cwd: root, env, stdio: 'inherit' },
-    );
-    process.on('exit', () => child.kill()); // e.g. when we get SIGTERM
-    child.once('error', reject);
-    child.once('exit', (code) => resolve(code ?? 1));
-  });
+  if (!env.SESSION_PGSQL_TEST_URL) {
+    server = await startPostgres({ name: 'shared' });
+    env.SESSION_PGSQL_SHARED_URL = server.url;
+    const ms = Math.round(performance.now() - started);
+    console.log(`shared PostgreSQL on port ${server.port} (started in ${ms} ms)`);
+  }
+  const how = concurrency === 1 ? 'one at a time' : `up to ${concurrency} at a time`;
+  console.log(`${files.length} test files, ${how}`);
+  results = await runAll(options);
 } finally {
   await server?.destroy();
 }
-process.exit(exitCode);
+
+const failed = results.filter((result) => !result.ok).map((result) => result.file);
+if (failed.length > 0) {
+  console.log(`\n✖ failing test files:\n${failed.map((file) => `  ${file}`).join('\n')}`);
+}
+if (!options.ownReporters) {
+  // node's closing totals, for all files: CI reads these lines
+  const totals = emptySummary();
+  for (const { summary } of results) for (const key of SUMMARY_KEYS) totals[key] += summary[key];
+  console.log('');
+  for (const key of SUMMARY_KEYS) console.log(`ℹ ${key} ${totals[key]}`);
+  console.log(`ℹ duration_ms ${performance.now() - started}`);
+}
+process.exit(failed.length > 0 ? 1 : 0);
