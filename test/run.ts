@@ -62,10 +62,12 @@ const slowest = [
 ];
 
 /**
- * Files at a time. The suite is CPU-bound: on 2 cores, two lanes of slow files and one of
- * short ones, which mostly wait (for expiry, timeouts, child processes).
+ * Files at a time, at most. The slow files keep the CPU busy: at most 2 of them run at once
+ * (more made each of them slower, to no gain, on 2 cores). Once all have started, short
+ * files take the other places: they mostly wait (for expiry, timeouts, child processes).
  */
-const DEFAULT_CONCURRENCY = 3;
+const DEFAULT_CONCURRENCY = 4;
+const SLOW_AT_ONCE = 2;
 
 /** A file still running after this is stopped and fails (a stuck test must not hang CI). */
 const FILE_TIMEOUT_MILLIS = 10 * 60_000;
@@ -95,27 +97,35 @@ if (files.length === 0) {
 
 /**
  * Runs the files: first those in `alone`, one by one; then the others in `concurrency`
- * lanes, each starting its next file when one ends. All lanes but one take the slowest
- * files first; that one takes the short files first, so that they run meanwhile.
+ * lanes, each starting its next file when one ends: `SLOW_AT_ONCE` lanes take the slow
+ * files first, in order; the other lanes join in once every slow file has started.
  */
 async function runAll(options: RunFileOptions): Promise<FileResult[]> {
   const results: FileResult[] = [];
   for (const file of files.filter((f) => alone.includes(f))) {
     results.push(await runFile(file, options));
   }
-  const others = files.filter((f) => !alone.includes(f));
-  const slow = slowest.filter((f) => others.includes(f));
-  const short = others.filter((f) => !slowest.includes(f));
-  const lane = async (first: string[], then: string[]) => {
-    for (let file = first.shift() ?? then.shift(); file; file = first.shift() ?? then.shift()) {
-      results.push(await runFile(file, options));
-    }
+  const queue = [
+    ...slowest.filter((f) => files.includes(f) && !alone.includes(f)),
+    ...files.filter((f) => !alone.includes(f) && !slowest.includes(f)),
+  ];
+  const isSlow = (file: string) => slowest.includes(file);
+  let slowStarted = () => {};
+  const lastSlowStarted = new Promise<void>((resolve) => {
+    slowStarted = resolve;
+  });
+  const next = () => {
+    const file = queue.shift();
+    if (!queue.some(isSlow)) slowStarted();
+    return file;
   };
-  await Promise.all(
-    Array.from({ length: concurrency }, (_, i) =>
-      concurrency > 1 && i === concurrency - 1 ? lane(short, slow) : lane(slow, short),
-    ),
-  );
+  if (!queue.some(isSlow)) slowStarted();
+  const lane = async (slowLane: boolean) => {
+    if (!slowLane) await lastSlowStarted;
+    for (let file = next(); file; file = next()) results.push(await runFile(file, options));
+  };
+  const slowLanes = Math.min(concurrency, SLOW_AT_ONCE);
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => lane(i < slowLanes)));
   return results;
 }
 
