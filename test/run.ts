@@ -14,6 +14,7 @@
  * all files in the form node prints its own (`ℹ tests N`, `ℹ pass N`, `ℹ fail N`...).
  */
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type PostgresServer, startPostgres } from './helpers/postgres.js';
@@ -62,12 +63,12 @@ const slowest = [
 ];
 
 /**
- * Files at a time, at most. The slow files keep the CPU busy: at most 2 of them run at once
- * (more made each of them slower, to no gain, on 2 cores). Once all have started, short
- * files take the other places: they mostly wait (for expiry, timeouts, child processes).
+ * The slow files keep the CPU busy: at most one per core runs at once (on 2 cores, a third
+ * made each of them slower, to no gain). Once all have started, short files take two more
+ * places: they mostly wait (for expiry, timeouts, child processes).
  */
-const DEFAULT_CONCURRENCY = 4;
-const SLOW_AT_ONCE = 2;
+const SLOW_AT_ONCE = availableParallelism();
+const DEFAULT_CONCURRENCY = SLOW_AT_ONCE + 2;
 
 /** A file still running after this is stopped and fails (a stuck test must not hang CI). */
 const FILE_TIMEOUT_MILLIS = 10 * 60_000;

@@ -103,7 +103,7 @@ describe('startPostgres', { timeout: 120_000 }, () => {
     await owner.end();
   });
 
-  it('each server is a cluster of its own (copies of one initdb), with its config only', async () => {
+  it('each server is a cluster of its own (copies of one initdb), with its config and password', async () => {
     const other = await startPostgres({ name: 'helper-other' });
     try {
       await server.query('CREATE TABLE only_on_the_first (id int)');
@@ -114,6 +114,10 @@ describe('startPostgres', { timeout: 120_000 }, () => {
       assert.deepEqual((await other.query(setting)).rows, [{ value: 'none' }]);
       assert.notEqual(other.dataDir, server.dataDir);
       assert.notEqual(other.port, server.port);
+      // the URL of one server, with the other's port (as if it took a port freed meanwhile)
+      const wrong = new URL(server.url);
+      wrong.port = String(other.port);
+      await assert.rejects(connect(wrong.href), { code: '28P01' }); // password authentication failed
     } finally {
       await other.destroy();
     }

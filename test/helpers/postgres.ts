@@ -123,7 +123,7 @@ function withLogs(message: string, cause: unknown, logs: string): Error {
 }
 
 class Server implements PostgresServer {
-  readonly url: string;
+  #url: string;
   readonly port: number;
   readonly dataDir: string;
   readonly binDir = postgresBinDir();
@@ -139,12 +139,24 @@ class Server implements PostgresServer {
     this.#name = name;
     this.dataDir = dataDir;
     this.port = port;
-    this.url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
+    this.#url = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
     this.#unregister = onExit(() => this.#destroySync());
+  }
+
+  get url(): string {
+    return this.#url;
   }
 
   get pid(): number | undefined {
     return this.#running ? this.#process?.pid : undefined;
+  }
+
+  /** Gives the superuser `password`, and the URL with it. */
+  async setPassword(password: string): Promise<void> {
+    await this.query(`ALTER ROLE postgres PASSWORD ${pg.escapeLiteral(password)}`);
+    const url = new URL(this.#url);
+    url.password = password;
+    this.#url = url.href;
   }
 
   get #running(): boolean {
@@ -311,11 +323,7 @@ class Server implements PostgresServer {
  * and `password`) on a free port; it is destroyed when the process exits. For startPostgres()
  * and test/helpers/standby.ts. The data dir is removed if it cannot start.
  */
-export async function serve(
-  name: string,
-  dataDir: string,
-  password: string,
-): Promise<PostgresServer> {
+export async function serve(name: string, dataDir: string, password: string): Promise<Server> {
   // The free port can be taken before postgres binds it, so try a few.
   for (let attempt = 1; ; attempt++) {
     const server = new Server(name, dataDir, await freePort(), password);
@@ -335,16 +343,25 @@ export async function serve(
 export async function startPostgres(options: StartOptions = {}): Promise<PostgresServer> {
   const name = options.name ?? 'pg';
   const dataDir = newDataPath(name);
-  let password: string;
+  let templatePassword: string;
   try {
-    password = await newCluster(dataDir);
+    templatePassword = await newCluster(dataDir);
     configure(dataDir, { ...defaultConfig, ...options.config });
     claim(dataDir);
   } catch (error) {
     rmSync(dataDir, { recursive: true, force: true });
     throw new Error(`no data dir for PostgreSQL "${name}": ${String(error)}`, { cause: error });
   }
-  return serve(name, dataDir, password);
+  const server = await serve(name, dataDir, templatePassword);
+  // A password of its own (copies of the template share one): a client left with the URL
+  // of a server that stopped, whose port another file's new server took, is refused there.
+  try {
+    await server.setPassword(randomBytes(12).toString('hex'));
+  } catch (error) {
+    await server.destroy();
+    throw error;
+  }
+  return server;
 }
 
 let sharedDatabase: Promise<string> | undefined;
