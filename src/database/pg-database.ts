@@ -153,12 +153,10 @@ export class PgDatabase implements Database {
     try {
       return await this.#query<Row>(statement, values, named);
     } catch (error) {
-      // Retried once on a pool without them (a concurrent statement may have made it already).
-      if (this.#owned && isRefusedStartupParameter(error) && pool !== this.#pool) {
-        return this.query<Row>(statement, values);
-      }
-      if (this.#owned && isRefusedStartupParameter(error) && this.#serverTimeouts) {
-        await this.#withoutServerTimeouts();
+      // Run again on a pool without them, made now or by a concurrent statement meanwhile.
+      const replaced = pool !== this.#pool;
+      if (this.#owned && isRefusedStartupParameter(error) && (replaced || this.#serverTimeouts)) {
+        if (!replaced) await this.#withoutServerTimeouts();
         return this.query<Row>(statement, values);
       }
       // A transaction pooler (PgBouncer before 1.21) moves us between server connections,

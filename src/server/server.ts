@@ -132,12 +132,10 @@ export class Server {
     this.#listener?.start();
     try {
       const statement = this.#settings.statements[kind];
+      const bound = bind(statement as SqlStatement, { ...values, instance: this.#instance });
       const query = async () => {
         await this.#tableReady();
-        return this.#settings.database.query<RowOf<typeof kind>>(
-          statement,
-          bind(statement as SqlStatement, { ...values, instance: this.#instance }),
-        );
+        return this.#settings.database.query<RowOf<typeof kind>>(statement, bound);
       };
       const result = await query().catch((cause: unknown) => {
         // The table was dropped while we ran (42P01): set it up again, once.

@@ -10,24 +10,12 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import type { SessionPgsql } from '../../src/index.js';
-import {
-  type Data,
-  newId,
-  storeTracker,
-  uniqueTable,
-  useSharedDatabase,
-} from '../core/fixtures.js';
+import { type Data, newId, uniqueTable, useTestDatabase } from '../core/fixtures.js';
 
 /** Longest wait for something that must happen (a hang guard, not a timing claim). */
 const GUARD_MILLIS = 10_000;
 
-const stores = storeTracker();
-let url: string;
-let admin: pg.Pool;
-useSharedDatabase(stores, (sharedUrl, pool) => {
-  url = sharedUrl;
-  admin = pool;
-});
+const db = useTestDatabase();
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + GUARD_MILLIS;
@@ -49,7 +37,7 @@ function cacheOn(store: SessionPgsql<Data>): Promise<true> {
 /** The channel the stores LISTEN on, as their listening connections said it. */
 async function listenedChannel(): Promise<string> {
   return until('a LISTEN', async () => {
-    const { rows } = await admin.query<{ query: string }>(
+    const { rows } = await db.admin.query<{ query: string }>(
       "SELECT query FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND datname = current_database()",
     );
     return rows[0]?.query.match(/^LISTEN "([^"]+)"/)?.[1];
@@ -64,12 +52,12 @@ describe('notifications with hashIds: false', () => {
 
   before(async () => {
     const table = uniqueTable();
-    const options = { db: url, table, gcInterval: 0, cache: true, hashIds: false };
-    a = stores.open<Data>({ ...options, cacheHeartbeatMillis: 200 });
-    b = stores.open<Data>({ ...options, cacheHeartbeatMillis: 200 });
+    const options = { db: db.url, table, gcInterval: 0, cache: true, hashIds: false };
+    a = db.stores.open<Data>({ ...options, cacheHeartbeatMillis: 200 });
+    b = db.stores.open<Data>({ ...options, cacheHeartbeatMillis: 200 });
     await Promise.all([a.length(), b.length()]); // starts the listeners
     await Promise.all([cacheOn(a), cacheOn(b)]);
-    eavesdropper = new pg.Client({ connectionString: url });
+    eavesdropper = new pg.Client({ connectionString: db.url });
     await eavesdropper.connect();
     eavesdropper.on('notification', (message) => payloads.push(message.payload ?? ''));
     await eavesdropper.query(`LISTEN "${await listenedChannel()}"`);

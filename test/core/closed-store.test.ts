@@ -1,17 +1,13 @@
 /** After `close()`, every call of the store rejects with SPG_CLOSED: none throws at the call. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type Data, newId, storeTracker, uniqueTable, useSharedDatabase } from './fixtures.js';
+import { type Data, newId, uniqueTable, useTestDatabase } from './fixtures.js';
 
-const stores = storeTracker();
-let url: string;
-useSharedDatabase(stores, (sharedUrl) => {
-  url = sharedUrl;
-});
+const db = useTestDatabase();
 
 describe('a closed store', () => {
   it('rejects every call with SPG_CLOSED, as a promise', async () => {
-    const store = stores.open<Data>({ db: url, table: uniqueTable(), gcInterval: 0 });
+    const store = db.stores.open<Data>({ db: db.url, table: uniqueTable(), gcInterval: 0 });
     const id = newId();
     await store.write(id, { before: 'close' });
     await store.close();

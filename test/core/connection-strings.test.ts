@@ -4,17 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type pg from 'pg';
 import { SessionPgsql } from '../../src/index.js';
-import { type Data, newId, storeTracker, uniqueTable, useSharedDatabase } from './fixtures.js';
+import { type Data, failoverEvents, newId, uniqueTable, useTestDatabase } from './fixtures.js';
 
-const stores = storeTracker();
-let url: string;
-let admin: pg.Pool;
-useSharedDatabase(stores, (sharedUrl, pool) => {
-  url = sharedUrl;
-  admin = pool;
-});
+const db = useTestDatabase();
 
 describe('connection strings', () => {
   for (const db of [
@@ -39,13 +32,12 @@ describe('connection strings', () => {
 
   it('a refused login is SPG_DB_QUERY_FAILED (SQLSTATE 28P01), and the server is not marked down', async () => {
     const role = `spg_login_${process.pid}`;
-    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'the-right-one'`);
-    const wrong = new URL(url);
+    await db.admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'the-right-one'`);
+    const wrong = new URL(db.url);
     wrong.username = role;
     wrong.password = 'a-wrong-one';
-    const store = stores.open<Data>({ db: wrong.href, table: uniqueTable(), gcInterval: 0 });
-    const failovers: unknown[] = [];
-    store.on('failover', (event) => failovers.push(event));
+    const store = db.stores.open<Data>({ db: wrong.href, table: uniqueTable(), gcInterval: 0 });
+    const failovers = failoverEvents(store);
     await assert.rejects(store.read(newId()), (error: Error & { code?: string }) => {
       assert.equal(error.code, 'SPG_DB_QUERY_FAILED');
       assert.equal((error.cause as { code?: string }).code, '28P01');

@@ -73,6 +73,45 @@ export function useSharedDatabase(
   });
 }
 
+/** This file's shared database, as `useTestDatabase` hands it to the tests. */
+export interface TestDatabase {
+  /** Stores opened by the tests, closed after them. */
+  readonly stores: ReturnType<typeof storeTracker>;
+  /** URL of the database (superuser), once the tests run. */
+  readonly url: string;
+  /** A superuser pool on it, once the tests run. */
+  readonly admin: pg.Pool;
+}
+
+/** `useSharedDatabase` with its tracker and handles in one object: the usual test file setup. */
+export function useTestDatabase(): TestDatabase {
+  const stores = storeTracker();
+  let ready: { url: string; admin: pg.Pool } | undefined;
+  useSharedDatabase(stores, (url, admin) => {
+    ready = { url, admin };
+  });
+  const started = () => {
+    if (!ready) throw new Error('the shared database is ready once the tests run');
+    return ready;
+  };
+  return {
+    stores,
+    get url() {
+      return started().url;
+    },
+    get admin() {
+      return started().admin;
+    },
+  };
+}
+
+/** The 'failover' events of a store from now on: a test that expects none checks it is empty. */
+export function failoverEvents<D>(store: SessionPgsql<D>): unknown[] {
+  const events: unknown[] = [];
+  store.on('failover', (event) => events.push(event));
+  return events;
+}
+
 /** A table name quoted for SQL written by the tests. */
 export function quoted(table: string): string {
   return table

@@ -5,29 +5,21 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type pg from 'pg';
 import type { Serializer } from '../../src/index.js';
 import {
   type Data,
   newId,
   storedKey,
   storedRow,
-  storeTracker,
   uniqueTable,
-  useSharedDatabase,
+  useTestDatabase,
 } from './fixtures.js';
 
-const stores = storeTracker();
-let url: string;
-let admin: pg.Pool;
-useSharedDatabase(stores, (sharedUrl, pool) => {
-  url = sharedUrl;
-  admin = pool;
-});
+const db = useTestDatabase();
 
 describe('metadata with NUL characters', () => {
   it('setField and addError refuse them at once; the session stays writable', async () => {
-    const store = stores.open<Data>({ db: url, table: uniqueTable(), gcInterval: 0 });
+    const store = db.stores.open<Data>({ db: db.url, table: uniqueTable(), gcInterval: 0 });
     const id = newId();
     await store.write(id, { a: 1 });
     const loaded = await store.read(id);
@@ -45,7 +37,7 @@ describe('metadata with NUL characters', () => {
 describe('maxSessionBytes', () => {
   it('counts the custom field and the error message with the data', async () => {
     const table = uniqueTable();
-    const store = stores.open<Data>({ db: url, table, gcInterval: 0, maxSessionBytes: 1000 });
+    const store = db.stores.open<Data>({ db: db.url, table, gcInterval: 0, maxSessionBytes: 1000 });
     const id = newId();
     await store.write(id, { small: true });
     const state = (await store.read(id))?.state;
@@ -60,7 +52,7 @@ describe('maxSessionBytes', () => {
     await assert.rejects(store.write(newId(), {}, { state: fresh }), {
       code: 'SPG_SESSION_TOO_LARGE',
     });
-    assert.equal((await storedRow(admin, table, storedKey(id)))?.sess_custom, null);
+    assert.equal((await storedRow(db.admin, table, storedKey(id)))?.sess_custom, null);
   });
 });
 
@@ -80,8 +72,8 @@ describe('a BigInt-aware serializer', () => {
 
   it('two requests that change different keys at once: both kept, no uncoded TypeError', async () => {
     const table = uniqueTable();
-    const a = stores.open<Data>({ db: url, table, gcInterval: 0, serializer: bigJson });
-    const b = stores.open<Data>({ db: url, table, gcInterval: 0, serializer: bigJson });
+    const a = db.stores.open<Data>({ db: db.url, table, gcInterval: 0, serializer: bigJson });
+    const b = db.stores.open<Data>({ db: db.url, table, gcInterval: 0, serializer: bigJson });
     const id = newId();
     await a.write(id, { balance: 10n ** 20n });
     const [readA, readB] = [await a.read(id), await b.read(id)];

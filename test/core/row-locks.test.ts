@@ -8,30 +8,23 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import type { SessionPgsql } from '../../src/index.js';
 import { reportFault } from '../faults/fault-report.js';
 import {
   type Data,
+  failoverEvents,
   newId,
   quoted,
   storedKey,
   storedRow,
-  storeTracker,
   uniqueTable,
-  useSharedDatabase,
+  useTestDatabase,
 } from './fixtures.js';
 
-const stores = storeTracker();
-let url: string;
-let admin: pg.Pool;
-useSharedDatabase(stores, (sharedUrl, pool) => {
-  url = sharedUrl;
-  admin = pool;
-});
+const db = useTestDatabase();
 
 /** Holds a session's row locked in an open transaction until `release()`. */
 async function lockRow(table: string, id: string): Promise<{ release(): Promise<void> }> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   await client.query('BEGIN');
   const { rowCount } = await client.query(
@@ -49,24 +42,23 @@ async function lockRow(table: string, id: string): Promise<{ release(): Promise<
 
 /** Backends of this database waiting for a lock right now. */
 async function waitingForLocks(): Promise<number> {
-  const { rows } = await admin.query<{ n: number }>(
+  const { rows } = await db.admin.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM pg_stat_activity
       WHERE datname = current_database() AND wait_event_type = 'Lock'`,
   );
   return rows[0]?.n ?? 0;
 }
 
-function watchFailovers(store: SessionPgsql<Data>): unknown[] {
-  const events: unknown[] = [];
-  store.on('failover', (event) => events.push(event));
-  return events;
-}
-
 describe('a session row locked by another transaction', () => {
   it('a write fails with SPG_SESSION_LOCKED, is never applied later, leaves no backend waiting', async (t) => {
     const table = uniqueTable();
-    const store = stores.open<Data>({ db: url, table, gcInterval: 0, queryTimeoutMillis: 400 });
-    const failovers = watchFailovers(store);
+    const store = db.stores.open<Data>({
+      db: db.url,
+      table,
+      gcInterval: 0,
+      queryTimeoutMillis: 400,
+    });
+    const failovers = failoverEvents(store);
     const id = newId();
     await store.write(id, { v: 'before' });
     const loaded = await store.read(id);
@@ -85,7 +77,7 @@ describe('a session row locked by another transaction', () => {
       await lock.release();
     }
     await sleep(600); // longer than the statement could have waited
-    assert.equal((await storedRow(admin, table, storedKey(id)))?.sess_data, '{"v":"before"}');
+    assert.equal((await storedRow(db.admin, table, storedKey(id)))?.sess_data, '{"v":"before"}');
     assert.deepEqual(failovers, []);
     reportFault(t, import.meta.url, {
       fault: 'Row lock held',
@@ -100,13 +92,13 @@ describe('a session row locked by another transaction', () => {
   it('timed-out writes do not pile up: with a role limited to 4 connections, the 9th write works', async () => {
     const table = uniqueTable();
     const role = `spg_locks_${process.pid}`;
-    await stores.open<Data>({ db: url, table, gcInterval: 0 }).length(); // creates the table
-    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'locks' CONNECTION LIMIT 4`);
-    await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${quoted(table)} TO ${role}`);
-    const roleUrl = new URL(url);
+    await db.stores.open<Data>({ db: db.url, table, gcInterval: 0 }).length(); // creates the table
+    await db.admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'locks' CONNECTION LIMIT 4`);
+    await db.admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${quoted(table)} TO ${role}`);
+    const roleUrl = new URL(db.url);
     roleUrl.username = role;
     roleUrl.password = 'locks';
-    const store = stores.open<Data>({
+    const store = db.stores.open<Data>({
       db: roleUrl.href,
       table,
       gcInterval: 0,
@@ -131,21 +123,21 @@ describe('a session row locked by another transaction', () => {
 
   it('with two servers: the locked session fails, the server stays up, its sessions are still found', async () => {
     const table = uniqueTable();
-    const second = new URL(url);
+    const second = new URL(db.url);
     second.pathname = `/spg_locks_second_${process.pid}`;
-    await admin.query(`CREATE DATABASE ${second.pathname.slice(1)}`);
-    const store = stores.open<Data>({
-      db: [url, second.href],
+    await db.admin.query(`CREATE DATABASE ${second.pathname.slice(1)}`);
+    const store = db.stores.open<Data>({
+      db: [db.url, second.href],
       table,
       gcInterval: 0,
       queryTimeoutMillis: 400,
     });
-    const failovers = watchFailovers(store);
+    const failovers = failoverEvents(store);
     // sessions until one lives in the first database (the one the lock helper reaches)
     const ids = Array.from({ length: 12 }, () => newId());
     for (const id of ids) await store.write(id, { id });
     const here = [];
-    for (const id of ids) if (await storedRow(admin, table, storedKey(id))) here.push(id);
+    for (const id of ids) if (await storedRow(db.admin, table, storedKey(id))) here.push(id);
     const [locked, ...neighbours] = here;
     assert.ok(locked && neighbours.length > 0, 'several sessions live in the first database');
     const lock = await lockRow(table, locked);
@@ -158,12 +150,17 @@ describe('a session row locked by another transaction', () => {
     }
     assert.deepEqual(failovers, []);
     await store.close();
-    await admin.query(`DROP DATABASE ${second.pathname.slice(1)} WITH (FORCE)`);
+    await db.admin.query(`DROP DATABASE ${second.pathname.slice(1)} WITH (FORCE)`);
   });
 
   it('in a batch, only the locked session fails', async () => {
     const table = uniqueTable();
-    const store = stores.open<Data>({ db: url, table, gcInterval: 0, queryTimeoutMillis: 400 });
+    const store = db.stores.open<Data>({
+      db: db.url,
+      table,
+      gcInterval: 0,
+      queryTimeoutMillis: 400,
+    });
     const [locked = '', free = ''] = [newId(), newId()];
     await store.write(locked, { n: 0 });
     await store.write(free, { n: 0 });

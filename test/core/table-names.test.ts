@@ -5,20 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type pg from 'pg';
 import { SessionPgsql } from '../../src/index.js';
-import { type Data, newId, quoted, storeTracker, useSharedDatabase } from './fixtures.js';
+import { type Data, newId, quoted, useTestDatabase } from './fixtures.js';
 
-const stores = storeTracker();
-let url: string;
-let admin: pg.Pool;
-useSharedDatabase(stores, (sharedUrl, pool) => {
-  url = sharedUrl;
-  admin = pool;
-});
+const db = useTestDatabase();
 
 async function indexesOf(table: string): Promise<string[]> {
-  const { rows } = await admin.query<{ name: string }>(
+  const { rows } = await db.admin.query<{ name: string }>(
     `SELECT indexname AS name FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE '%(sess_expire)%'`,
     [table],
   );
@@ -27,7 +20,7 @@ async function indexesOf(table: string): Promise<string[]> {
 
 describe('table names', () => {
   it('a part over 63 bytes is refused, however few its characters', () => {
-    assert.throws(() => new SessionPgsql({ db: url, table: 'é'.repeat(32) }), {
+    assert.throws(() => new SessionPgsql({ db: db.url, table: 'é'.repeat(32) }), {
       code: 'SPG_INVALID_OPTION',
       message: /63 bytes/,
     });
@@ -37,7 +30,7 @@ describe('table names', () => {
     const start = `long_${process.pid}_`.padEnd(50, 'x');
     const names = [`${start}_first_table`, `${start}_second_table`];
     for (const table of names) {
-      const store = stores.open<Data>({ db: url, table, gcInterval: 0 });
+      const store = db.stores.open<Data>({ db: db.url, table, gcInterval: 0 });
       await store.write(newId(), { in: table });
     }
     const [first = [], second = []] = await Promise.all(names.map(indexesOf));
@@ -48,9 +41,9 @@ describe('table names', () => {
 
   it('a table dropped at run time is created again by the next write', async () => {
     const table = `dropped_${process.pid}`;
-    const store = stores.open<Data>({ db: url, table, gcInterval: 0 });
+    const store = db.stores.open<Data>({ db: db.url, table, gcInterval: 0 });
     await store.write(newId(), { before: 'drop' });
-    await admin.query(`DROP TABLE ${quoted(table)}`);
+    await db.admin.query(`DROP TABLE ${quoted(table)}`);
     const id = newId();
     await store.write(id, { after: 'drop' });
     assert.deepEqual((await store.read(id))?.data, { after: 'drop' });

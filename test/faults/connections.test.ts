@@ -8,41 +8,34 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import {
   type Data,
+  failoverEvents,
   newId,
   quoted,
   storedKey,
-  storeTracker,
   uniqueTable,
-  useSharedDatabase,
+  useTestDatabase,
 } from '../core/fixtures.js';
 import { reportFault } from './fault-report.js';
 
-const stores = storeTracker();
-let url: string;
-let admin: pg.Pool;
-useSharedDatabase(stores, (sharedUrl, pool) => {
-  url = sharedUrl;
-  admin = pool;
-});
+const db = useTestDatabase();
 
 describe('connections run out', () => {
   it("the store's pool: SPG_POOL_EXHAUSTED, the server not marked down", async (t) => {
     const table = uniqueTable();
-    const store = stores.open<Data>({
-      db: url,
+    const store = db.stores.open<Data>({
+      db: db.url,
       table,
       gcInterval: 0,
       poolSize: 1,
       connectTimeoutMillis: 200,
       queryTimeoutMillis: 4000,
     });
-    const failovers: unknown[] = [];
-    store.on('failover', (event) => failovers.push(event));
+    const failovers = failoverEvents(store);
     const [busy, other] = [newId(), newId()];
     await store.write(busy, { n: 0 });
     await store.write(other, { n: 0 });
     // the pool's one connection waits on a row lock held by another transaction
-    const holder = new pg.Client({ connectionString: url });
+    const holder = new pg.Client({ connectionString: db.url });
     await holder.connect();
     await holder.query('BEGIN');
     await holder.query(`SELECT 1 FROM ${quoted(table)} WHERE sess_id = $1 FOR UPDATE`, [
@@ -72,15 +65,15 @@ describe('connections run out', () => {
   it("the server's: a role at its connection limit is SPG_DB_UNREACHABLE, then served again", async (t) => {
     const table = uniqueTable();
     const role = `spg_limit_${process.pid}`;
-    await stores.open<Data>({ db: url, table, gcInterval: 0 }).length(); // creates the table
-    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'limit' CONNECTION LIMIT 1`);
-    await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${quoted(table)} TO ${role}`);
-    const roleUrl = new URL(url);
+    await db.stores.open<Data>({ db: db.url, table, gcInterval: 0 }).length(); // creates the table
+    await db.admin.query(`CREATE ROLE ${role} LOGIN PASSWORD 'limit' CONNECTION LIMIT 1`);
+    await db.admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${quoted(table)} TO ${role}`);
+    const roleUrl = new URL(db.url);
     roleUrl.username = role;
     roleUrl.password = 'limit';
     const squatter = new pg.Client({ connectionString: roleUrl.href });
     await squatter.connect(); // the role's one connection
-    const store = stores.open<Data>({
+    const store = db.stores.open<Data>({
       db: roleUrl.href,
       table,
       gcInterval: 0,

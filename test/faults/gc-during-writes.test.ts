@@ -5,41 +5,33 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type pg from 'pg';
 import {
   type Data,
   newId,
   quoted,
   storedKey,
-  storeTracker,
   uniqueTable,
-  useSharedDatabase,
+  useTestDatabase,
 } from '../core/fixtures.js';
 import { reportFault } from './fault-report.js';
 
-const stores = storeTracker();
-let url: string;
-let admin: pg.Pool;
-useSharedDatabase(stores, (sharedUrl, pool) => {
-  url = sharedUrl;
-  admin = pool;
-});
+const db = useTestDatabase();
 
 describe('collection during writes and touches of the same sessions', () => {
   it('loses no acknowledged session, and collects the rest', async (t) => {
     const table = uniqueTable();
-    const store = stores.open<Data>({ db: url, table, gcInterval: 0, gcBatchSize: 50 });
-    const collector = stores.open<Data>({ db: url, table, gcInterval: 0, gcBatchSize: 50 });
+    const store = db.stores.open<Data>({ db: db.url, table, gcInterval: 0, gcBatchSize: 50 });
+    const collector = db.stores.open<Data>({ db: db.url, table, gcInterval: 0, gcBatchSize: 50 });
     const ids = Array.from({ length: 600 }, () => newId());
     for (let i = 0; i < ids.length; i += 100)
       await Promise.all(ids.slice(i, i + 100).map((id) => store.write(id, { v: 0 })));
     // every session expired; a third will be written again, a third touched while collected
-    await admin.query(
+    await db.admin.query(
       `UPDATE ${quoted(table)} SET sess_expire = floor(extract(epoch from now()))::bigint - 5`,
     );
     const [rewritten, touched, left] = [ids.slice(0, 200), ids.slice(200, 400), ids.slice(400)];
     // the touched third is live (it expires soon), so that touches find them
-    await admin.query(
+    await db.admin.query(
       `UPDATE ${quoted(table)} SET sess_expire = floor(extract(epoch from now()))::bigint + 30
         WHERE sess_id = ANY($1::text[])`,
       [touched.map(storedKey)],
@@ -55,7 +47,7 @@ describe('collection during writes and touches of the same sessions', () => {
     ]);
     for (const id of rewritten) assert.deepEqual((await store.read(id))?.data, { v: 1 });
     for (const id of touched) assert.deepEqual((await store.read(id))?.data, { v: 0 });
-    const { rows } = await admin.query<{ n: number }>(
+    const { rows } = await db.admin.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${quoted(table)} WHERE sess_id = ANY($1::text[])`,
       [left.map(storedKey)],
     );

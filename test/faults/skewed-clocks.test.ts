@@ -9,16 +9,14 @@ import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type pg from 'pg';
 import {
   type Data,
   databaseNow,
   expireInDatabase,
   newId,
   storedKey,
-  storeTracker,
   uniqueTable,
-  useSharedDatabase,
+  useTestDatabase,
 } from '../core/fixtures.js';
 import { reportFault } from './fault-report.js';
 
@@ -27,13 +25,7 @@ const FAKETIME = '/usr/bin/faketime';
 const app = fileURLToPath(new URL('./workers/clock-skewed-app.ts', import.meta.url));
 const DAY_MILLIS = 86_400_000;
 
-const stores = storeTracker();
-let url: string;
-let admin: pg.Pool;
-useSharedDatabase(stores, (sharedUrl, pool) => {
-  url = sharedUrl;
-  admin = pool;
-});
+const db = useTestDatabase();
 
 interface Seen {
   clock: number;
@@ -45,7 +37,7 @@ interface Seen {
 async function skewedApp(offset: string, table: string, action: string, id: string): Promise<Seen> {
   const { stdout } = await run(
     FAKETIME,
-    ['-f', offset, process.execPath, '--import', 'tsx', app, url, table, action, id],
+    ['-f', offset, process.execPath, '--import', 'tsx', app, db.url, table, action, id],
     { timeout: 60_000 },
   );
   return JSON.parse(stdout.trim().split('\n').pop() ?? '') as Seen;
@@ -55,21 +47,21 @@ describe('app servers with skewed clocks (libfaketime)', () => {
   it('agree on every session: the database clock decides expiry', async (t) => {
     assert.ok(existsSync(FAKETIME), `${FAKETIME} is missing: apt-get install faketime`);
     const table = uniqueTable();
-    const here = stores.open<Data>({ db: url, table, gcInterval: 0 });
+    const here = db.stores.open<Data>({ db: db.url, table, gcInterval: 0 });
     await here.length(); // creates the table
     const id = newId();
     const ahead = await skewedApp('+1d', table, 'write', id);
     assert.ok(ahead.clock - Date.now() > DAY_MILLIS - 120_000, 'the app really ran a day ahead');
     assert.deepEqual(ahead.data, { by: 'skewed' });
     // its 60 s lifetime counts from the database's now, not from its clock
-    const dbNow = (await databaseNow(admin)) * 1000;
+    const dbNow = (await databaseNow(db.admin)) * 1000;
     assert.ok(Math.abs((ahead.expires ?? 0) - (dbNow + 60_000)) < 5_000);
     assert.deepEqual((await here.read(id))?.data, { by: 'skewed' });
     const behind = await skewedApp('-1d', table, 'read', id);
     assert.ok(Date.now() - behind.clock > DAY_MILLIS - 120_000, 'a day behind');
     assert.deepEqual(behind.data, { by: 'skewed' });
     // expired by the database's clock: gone for all of them, whatever their clocks say
-    await expireInDatabase(admin, table, storedKey(id), { secondsAgo: 1 });
+    await expireInDatabase(db.admin, table, storedKey(id), { secondsAgo: 1 });
     assert.equal(await here.read(id), undefined);
     assert.equal((await skewedApp('-1d', table, 'read', id)).data, null);
     assert.equal((await skewedApp('+1d', table, 'read', id)).data, null);

@@ -6,38 +6,35 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type pg from 'pg';
 import {
   type Data,
+  failoverEvents,
   newId,
   quoted,
   storedKey,
   storedRow,
-  storeTracker,
   uniqueTable,
-  useSharedDatabase,
+  useTestDatabase,
 } from '../core/fixtures.js';
 import { reportFault } from './fault-report.js';
 
-const stores = storeTracker();
-let url: string;
-let admin: pg.Pool;
-useSharedDatabase(stores, (sharedUrl, pool) => {
-  url = sharedUrl;
-  admin = pool;
-});
+const db = useTestDatabase();
 
 describe('a statement slower than queryTimeoutMillis', () => {
   it('fails with SPG_DB_QUERY_FAILED (57014), is rolled back, never applied later', async (t) => {
     const table = uniqueTable();
-    const store = stores.open<Data>({ db: url, table, gcInterval: 0, queryTimeoutMillis: 300 });
-    const failovers: unknown[] = [];
-    store.on('failover', (event) => failovers.push(event));
+    const store = db.stores.open<Data>({
+      db: db.url,
+      table,
+      gcInterval: 0,
+      queryTimeoutMillis: 300,
+    });
+    const failovers = failoverEvents(store);
     const id = newId();
     await store.write(id, { v: 'before' });
-    await admin.query(`CREATE FUNCTION ${table}_slow() RETURNS trigger LANGUAGE plpgsql AS $$
+    await db.admin.query(`CREATE FUNCTION ${table}_slow() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN PERFORM pg_sleep(1); RETURN NEW; END $$`);
-    await admin.query(`CREATE TRIGGER slow BEFORE UPDATE ON ${quoted(table)}
+    await db.admin.query(`CREATE TRIGGER slow BEFORE UPDATE ON ${quoted(table)}
       FOR EACH ROW EXECUTE FUNCTION ${table}_slow()`);
     await assert.rejects(store.write(id, { v: 'slow' }), (error: Error & { code?: string }) => {
       assert.equal(error.code, 'SPG_DB_QUERY_FAILED');
@@ -45,7 +42,7 @@ describe('a statement slower than queryTimeoutMillis', () => {
       return true;
     });
     await sleep(1500); // past the trigger's sleep: a statement still running would have committed
-    assert.equal((await storedRow(admin, table, storedKey(id)))?.sess_data, '{"v":"before"}');
+    assert.equal((await storedRow(db.admin, table, storedKey(id)))?.sess_data, '{"v":"before"}');
     assert.deepEqual(failovers, []);
     assert.equal((await store.status()).servers[0]?.up, true);
     reportFault(t, import.meta.url, {

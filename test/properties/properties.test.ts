@@ -14,13 +14,9 @@ import {
   type SessionPgsqlOptions,
 } from '../../src/index.js';
 import { optionTexts } from '../../src/options/options.js';
-import { type Data, storeTracker, uniqueTable, useSharedDatabase } from '../core/fixtures.js';
+import { type Data, uniqueTable, useTestDatabase } from '../core/fixtures.js';
 
-const stores = storeTracker();
-let url: string;
-useSharedDatabase(stores, (sharedUrl) => {
-  url = sharedUrl;
-});
+const db = useTestDatabase();
 
 const DEFAULT_ID = /^[A-Za-z0-9_,-]{16,256}$/;
 
@@ -54,7 +50,7 @@ function assertCoded(error: unknown, ...codes: string[]): void {
 
 describe('session ids', () => {
   it('any string: a read resolves (absent when invalid), a write of an invalid id rejects coded; no SQL for invalid ids', async () => {
-    const store = stores.open<Data>({ db: url, table: uniqueTable(), gcInterval: 0 });
+    const store = db.stores.open<Data>({ db: db.url, table: uniqueTable(), gcInterval: 0 });
     await fc.assert(
       fc.asyncProperty(hostileString, async (id) => {
         const valid = DEFAULT_ID.test(id);
@@ -73,7 +69,7 @@ describe('session ids', () => {
   });
 
   it('valid ids round-trip, each to its own session', async () => {
-    const store = stores.open<Data>({ db: url, table: uniqueTable(), gcInterval: 0 });
+    const store = db.stores.open<Data>({ db: db.url, table: uniqueTable(), gcInterval: 0 });
     await fc.assert(
       fc.asyncProperty(fc.uniqueArray(validId, { minLength: 1, maxLength: 5 }), async (ids) => {
         for (const id of ids) await store.write(id, { id });
@@ -87,7 +83,7 @@ describe('session ids', () => {
 
 describe('session data', () => {
   it('any JSON value round-trips as JSON does; nothing else is stored', async () => {
-    const store = stores.open<unknown>({ db: url, table: uniqueTable(), gcInterval: 0 });
+    const store = db.stores.open<unknown>({ db: db.url, table: uniqueTable(), gcInterval: 0 });
     await fc.assert(
       fc.asyncProperty(validId, fc.jsonValue({ maxDepth: 6 }), async (id, value) => {
         await store.write(id, value);
@@ -99,8 +95,8 @@ describe('session data', () => {
   });
 
   it('data over maxSessionBytes or that JSON cannot write is refused coded, the stored session kept', async () => {
-    const store = stores.open<unknown>({
-      db: url,
+    const store = db.stores.open<unknown>({
+      db: db.url,
       table: uniqueTable(),
       gcInterval: 0,
       maxSessionBytes: 2000,
@@ -180,7 +176,7 @@ describe('serializers', () => {
     const table = uniqueTable();
     await fc.assert(
       fc.asyncProperty(misbehaving, validId, fc.jsonValue(), async (serializer, id, value) => {
-        const store = new SessionPgsql<unknown>({ db: url, table, gcInterval: 0, serializer });
+        const store = new SessionPgsql<unknown>({ db: db.url, table, gcInterval: 0, serializer });
         try {
           await store.write(id, value);
         } catch (error) {
