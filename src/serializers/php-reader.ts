@@ -137,6 +137,7 @@ export class PhpReader {
   value(frame: Frame | undefined, key: string, asObject = false): unknown {
     const start = this.#pos;
     const type = this.#bytes[start];
+    if (type === undefined) return this.#fail('expected a value, found the end of the data');
     if (type === c('R')) return this.#reference(frame, key);
     // PHP numbers every value but R: before reading what it holds.
     const slot = this.#slots.length;
@@ -189,8 +190,6 @@ export class PhpReader {
           'escaped strings (S:), which PHP 8 never writes, are not supported',
           start,
         );
-      case undefined:
-        return this.#fail('expected a value, found the end of the data');
       default:
         return this.#fail(`expected a value, found ${describe(type)}`, start);
     }
