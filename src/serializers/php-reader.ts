@@ -18,9 +18,8 @@ export interface Frame {
   referenced: boolean;
 }
 
-/** What PHP numbers each value it reads by, for `r:` and `R:` to refer to. */
+/** A value numbered by PHP, as `r:` and `R:` find it. */
 type Slot =
-  | { readonly kind: 'pending' }
   | {
       readonly kind: 'scalar';
       readonly value: unknown;
@@ -29,6 +28,14 @@ type Slot =
     }
   | { readonly kind: 'container'; readonly frame: Frame }
   | { readonly kind: 'object'; readonly value: PhpEnum | PhpSerializable };
+
+/** What each numbered value is, kept in flat arrays: no object is made per value read. */
+enum Kind {
+  Pending,
+  Scalar,
+  Container,
+  Object,
+}
 
 const c = (char: string) => char.charCodeAt(0);
 const [QUOTE, COLON, SEMICOLON, OPEN, CLOSE, BAR] = ['"', ':', ';', '{', '}', '|'].map(c) as [
@@ -39,7 +46,6 @@ const [QUOTE, COLON, SEMICOLON, OPEN, CLOSE, BAR] = ['"', ':', ';', '{', '}', '|
   number,
   number,
 ];
-const PENDING: Slot = { kind: 'pending' };
 const FLOAT = /^(?:NAN|-?INF|[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)$/;
 const CASE_NAME = /^[A-Za-z0-9_\u0080-\u{10FFFF}]+$/u;
 /** The fewest bytes one element of an array takes: `i:0;N;`. */
@@ -64,7 +70,11 @@ export class PhpReader {
   readonly #bytes: Buffer;
   readonly #format: string;
   #pos = 0;
-  readonly #slots: Slot[] = [];
+  /** By value number - 1: its kind, its container (or its own frame) and key, an enum or C: object. */
+  readonly #kinds: Kind[] = [];
+  readonly #frames: (Frame | undefined)[] = [];
+  readonly #keys: string[] = [];
+  readonly #objects = new Map<number, PhpEnum | PhpSerializable>();
   #depth = 0;
 
   constructor(text: string, format: string) {
@@ -140,8 +150,10 @@ export class PhpReader {
     if (type === undefined) return this.#fail('expected a value, found the end of the data');
     if (type === c('R')) return this.#reference(frame, key);
     // PHP numbers every value but R: before reading what it holds.
-    const slot = this.#slots.length;
-    this.#slots.push(PENDING);
+    const slot = this.#kinds.length;
+    this.#kinds.push(Kind.Pending);
+    this.#frames.push(frame);
+    this.#keys.push(key);
     this.#pos += 1;
     switch (type) {
       case c('N'):
@@ -161,12 +173,15 @@ export class PhpReader {
         this.#expect(COLON);
         const value = this.#integer();
         this.#expect(SEMICOLON);
-        return this.#scalar(slot, frame, key, value, start);
+        const canonical = this.#canonicalInteger(start + 2, this.#pos - 1);
+        return this.#scalar(slot, frame, key, value, canonical ? undefined : start);
       }
       case c('d'): {
         this.#expect(COLON);
-        const value = this.#float();
-        return this.#scalar(slot, frame, key, value, start);
+        const text = this.#floatText();
+        const value = floatOf(text);
+        const canonical = isFixedFloat(value, text) || `d:${text};` === phpNumberText(value);
+        return this.#scalar(slot, frame, key, value, canonical ? undefined : start);
       }
       case c('s'): {
         this.#expect(COLON);
@@ -195,20 +210,25 @@ export class PhpReader {
     }
   }
 
+  /**
+   * A scalar read; `from`, for a number PHP wrote in another form than Node writes it
+   * (`d:1;`, which Node writes `i:1;`), is where its text starts: that text is kept.
+   */
   #scalar(slot: number, frame: Frame | undefined, key: string, value: unknown, from?: number) {
-    // The session array of php_serialize is the only value without a frame, and no scalar.
-    if (frame) {
-      this.#slots[slot] = { kind: 'scalar', value, frame, key };
-      if (from !== undefined) {
-        // A number PHP wrote in another form than Node would (d:1;) keeps its text.
-        const text = this.#bytes.toString('latin1', from, this.#pos);
-        if (text !== phpNumberText(value as number | bigint)) {
-          frame.meta.texts ??= new Map();
-          frame.meta.texts.set(key, { value, text });
-        }
-      }
+    this.#kinds[slot] = Kind.Scalar;
+    if (frame && from !== undefined) {
+      frame.meta.texts ??= new Map();
+      frame.meta.texts.set(key, { value, text: this.#bytes.toString('latin1', from, this.#pos) });
     }
     return value;
+  }
+
+  /** Whether the digits of an int are as PHP writes them: no `+`, no leading zero, no `-0`. */
+  #canonicalInteger(start: number, end: number): boolean {
+    const first = this.#bytes[start];
+    if (first === c('+')) return false;
+    const digits = first === c('-') ? start + 1 : start;
+    return this.#bytes[digits] !== c('0') || (end - digits === 1 && digits === start);
   }
 
   #container(slot: number, className: string | undefined, asObject: boolean): object {
@@ -225,7 +245,8 @@ export class PhpReader {
       this.#fail(`arrays and objects nested deeper than ${MAX_DEPTH} levels`);
     }
     const frame = newFrame(className !== undefined, className === undefined ? {} : { className });
-    this.#slots[slot] = { kind: 'container', frame };
+    this.#kinds[slot] = Kind.Container;
+    this.#frames[slot] = frame;
     const target = frame.holder.target as Record<string, unknown>;
     for (let i = 0; i < count; i++) {
       const key = this.#key(frame);
@@ -296,31 +317,40 @@ export class PhpReader {
     }
   }
 
-  /** `r:n;`: the object numbered n again (PHP allows only objects here). */
+  /** `r:n;`: the object numbered n again (PHP allows only objects here); it is numbered too. */
   #objectReference(slot: number): unknown {
     const at = this.#pos - 1;
     const target = this.#target(at, 'r');
     if (target.kind === 'object') {
-      this.#slots[slot] = target;
+      this.#kinds[slot] = Kind.Object;
+      this.#objects.set(slot, target.value);
       return target.value;
     }
     if (target.kind === 'container' && target.frame.meta.className !== undefined) {
-      this.#slots[slot] = target;
+      this.#kinds[slot] = Kind.Container;
+      this.#frames[slot] = target.frame;
       return target.frame.holder.target;
     }
     return this.#fail('r: refers to a value that is not an object', at);
   }
 
-  #target(at: number, type: string): Exclude<Slot, { kind: 'pending' }> {
+  #target(at: number, type: string): Slot {
     this.#expect(COLON);
     const n = this.#digits('reference number');
     this.#expect(SEMICOLON);
-    const before = type === 'r' ? this.#slots.length - 1 : this.#slots.length;
-    const target = n >= 1 && n <= before ? this.#slots[n - 1] : undefined;
-    if (!target || target.kind === 'pending') {
-      return this.#fail(`${type}:${n} refers to value ${n}, but ${before} values came before`, at);
+    const before = type === 'r' ? this.#kinds.length - 1 : this.#kinds.length;
+    const i = n - 1;
+    const kind = n >= 1 && n <= before ? this.#kinds[i] : undefined;
+    const frame = this.#frames[i];
+    const key = this.#keys[i] ?? '';
+    const object = this.#objects.get(i);
+    if (kind === Kind.Scalar && frame) {
+      const value = (frame.holder.target as Record<string, unknown>)[key];
+      return { kind: 'scalar', value, frame, key };
     }
-    return target;
+    if (kind === Kind.Container && frame) return { kind: 'container', frame };
+    if (kind === Kind.Object && object) return { kind: 'object', value: object };
+    return this.#fail(`${type}:${n} refers to value ${n}, but ${before} values came before`, at);
   }
 
   #serializable(slot: number): PhpSerializable {
@@ -329,7 +359,8 @@ export class PhpReader {
     this.#expect(OPEN);
     const data = this.#bytesUpTo(length, CLOSE, 'the Serializable data');
     const value = new PhpSerializable(className, data);
-    this.#slots[slot] = { kind: 'object', value };
+    this.#kinds[slot] = Kind.Object;
+    this.#objects.set(slot, value);
     return value;
   }
 
@@ -345,7 +376,8 @@ export class PhpReader {
       this.#fail('expected an enum case "Class:Case" after "E:"', at);
     }
     const value = new PhpEnum(className, caseName);
-    this.#slots[slot] = { kind: 'object', value };
+    this.#kinds[slot] = Kind.Object;
+    this.#objects.set(slot, value);
     return value;
   }
 
@@ -426,26 +458,27 @@ export class PhpReader {
     if (this.#pos === digitsStart) {
       this.#fail(`expected an integer, found ${describe(this.#bytes[this.#pos])}`);
     }
-    const text = this.#bytes.toString('latin1', start, this.#pos);
-    if (this.#pos - digitsStart <= 15) return Number(text) + 0; // + 0: i:-0 is 0
-    const value = BigInt(text);
+    if (this.#pos - digitsStart <= 15) {
+      let value = 0;
+      for (let i = digitsStart; i < this.#pos; i++)
+        value = value * 10 + ((this.#bytes[i] ?? 0x30) - 0x30);
+      return sign === c('-') && value !== 0 ? -value : value;
+    }
+    const value = BigInt(this.#bytes.toString('latin1', start, this.#pos));
     if (value > PHP_INT_MAX || value < PHP_INT_MIN) {
       this.#fail('integer out of the range of PHP ints (64 bits)', start);
     }
     return Number.isSafeInteger(Number(value)) ? Number(value) : value;
   }
 
-  /** A float up to its ';', in the forms PHP's unserialize() reads (`1.5`, `1.0E+25`, `INF`). */
-  #float(): number {
+  /** The text of a float up to its ';', in a form PHP's unserialize() reads (`1.5`, `1.0E+25`, `INF`). */
+  #floatText(): string {
     const start = this.#pos;
     const end = this.#bytes.indexOf(SEMICOLON, start);
     const text = end < 0 ? '' : this.#bytes.toString('latin1', start, end);
     if (!FLOAT.test(text)) this.#fail('expected a float (digits, INF or NAN) and ";"');
     this.#pos = end + 1;
-    if (text === 'NAN') return Number.NaN;
-    if (text === 'INF') return Number.POSITIVE_INFINITY;
-    if (text === '-INF') return Number.NEGATIVE_INFINITY;
-    return Number(text);
+    return text;
   }
 
   #expect(byte: number): void {
@@ -457,6 +490,25 @@ export class PhpReader {
   #fail(message: string, at = this.#pos): never {
     throw new Error(`${this.#format}: ${message} at byte ${at}`);
   }
+}
+
+function floatOf(text: string): number {
+  if (text === 'NAN') return Number.NaN;
+  if (text === 'INF') return Number.POSITIVE_INFINITY;
+  if (text === '-INF') return Number.NEGATIVE_INFINITY;
+  return Number(text);
+}
+
+/**
+ * A quick yes for most floats: a fraction from 0.0001 up to 10^17 is written in fixed
+ * notation with the shortest digits by PHP and by JavaScript alike, so JavaScript's text
+ * of it is PHP's. Any other float is compared with PHP's form in full.
+ */
+function isFixedFloat(value: number, text: string): boolean {
+  const magnitude = Math.abs(value);
+  return (
+    magnitude >= 1e-4 && magnitude < 1e17 && !Number.isInteger(value) && text === String(value)
+  );
 }
 
 function isDigit(byte: number | undefined): boolean {

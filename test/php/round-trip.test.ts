@@ -60,6 +60,35 @@ describe('PHP writes, Node writes back the same bytes', () => {
   });
 });
 
+describe('numbers in forms PHP reads but does not write', () => {
+  it('are read as PHP reads them and written back as they were while unchanged', () => {
+    const forms: [string, unknown][] = [
+      ['i:+5;', 5],
+      ['i:007;', 7],
+      ['i:-0;', 0],
+      ['i:-00012;', -12],
+      ['i:0000000000000000009223372036854775807;', 9223372036854775807n],
+      ['d:1.50;', 1.5],
+      ['d:1e3;', 1000],
+      ['d:.5;', 0.5],
+      ['d:5.;', 5],
+      ['d:-1.5E-7;', -1.5e-7],
+      ['d:1e-7;', 1e-7],
+      ['d:0.30000000000000004;', 0.30000000000000004],
+    ];
+    for (const [form, value] of forms) {
+      const text = `k|${form}`;
+      const parsed = serializers.php.parse(text);
+      assert.ok(Object.is(parsed.k, value), `${form} reads as ${String(parsed.k)}`);
+      assert.equal(serializers.php.stringify(parsed), text);
+    }
+    for (const canonical of ['i:0;', 'i:-12;', 'i:5;', 'd:0.5;', 'd:1.5E-7;', 'd:-0;']) {
+      const parsed = serializers.php.parse(`k|${canonical}`);
+      assert.equal(serializers.php.stringify({ k: parsed.k }), `k|${canonical}`, canonical);
+    }
+  });
+});
+
 describe('what Node reads', () => {
   it('strings: text, multibyte included (PHP counts bytes, Node reads characters)', () => {
     for (const handler of HANDLERS) {
