@@ -18,6 +18,7 @@ import {
   sessionInfo,
   setField,
 } from '../../src/adapters/express.js';
+import type { SerializerName } from '../../src/index.js';
 import { type StoredRow as SessionRow, storedKey } from './stored-row.js';
 
 export { type StoredRow as SessionRow, storedKey } from './stored-row.js';
@@ -32,6 +33,8 @@ export interface AppOptions {
   /** Options of the PgsqlStore; `db` is required here, `gcInterval` defaults to 0 (no background GC). */
   store: Omit<SessionPgsqlOptions, 'serializer' | 'db'> & {
     db: NonNullable<SessionPgsqlOptions['db']>;
+    /** A serializer by name (`'php'`...); default JSON. */
+    serializer?: SerializerName;
   };
   /** express-session options besides store and secret. Default: resave false, saveUninitialized false. */
   session?: Omit<session.SessionOptions, 'store' | 'secret'>;
