@@ -25,7 +25,7 @@ class PgsqlSessionHandler implements \SessionHandlerInterface, \SessionUpdateTim
     private string $name = 'PHPSESSID';
     /** @var array<string, SessionState> this request's sessions, by id */
     private array $states = [];
-    /** @var array<string, array{data: ?string, state: SessionState}|null> what validateId read, for read() */
+    /** @var array<string, array{data: ?string, state: SessionState}|SessionPgsqlException|null> what validateId read, for read() */
     private array $validated = [];
     /** Lifetime of the sessions written from now on (setLifetime); null: see lifetimeOf. */
     private ?int $lifetime = null;
@@ -95,7 +95,14 @@ class PgsqlSessionHandler implements \SessionHandlerInterface, \SessionUpdateTim
         if ($this->store->key($id) === null) {
             return false;
         }
-        $loaded = $this->store->read($id);
+        try {
+            $loaded = $this->store->read($id);
+        } catch (SessionPgsqlException $e) {
+            // Thrown from here, PHP would hide it behind "Session id must be a string": read()
+            // throws it instead, out of session_start().
+            $this->validated[$id] = $e;
+            return true;
+        }
         $this->validated[$id] = $loaded;
         return $loaded !== null;
     }
@@ -105,6 +112,9 @@ class PgsqlSessionHandler implements \SessionHandlerInterface, \SessionUpdateTim
         if (array_key_exists($id, $this->validated)) {
             $loaded = $this->validated[$id];
             unset($this->validated[$id]);
+            if ($loaded instanceof SessionPgsqlException) {
+                throw $loaded;
+            }
         } else {
             $loaded = $this->store->read($id);
         }

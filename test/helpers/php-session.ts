@@ -16,6 +16,8 @@ export interface PhpRequestSpec {
   readonly options: Record<string, unknown>;
   /** php.ini settings for this request. */
   readonly ini?: Record<string, string | number>;
+  /** $_SERVER entries (REMOTE_ADDR...). */
+  readonly server?: Record<string, string>;
   /** The session id to resume (session_id() before session_start()). */
   readonly id?: string;
   /** Default: `[['start']]`; the session is written when the request ends. */

@@ -3,7 +3,8 @@
 // One PHP request on a session, driven by the tests: reads a JSON spec on stdin, runs the
 // real session module with PgsqlSessionHandler, and prints what happened as JSON.
 //
-// spec: { options: handler options, ini?: {name: value}, id?: session id to resume,
+// spec: { options: handler options, ini?: {name: value}, server?: {$_SERVER entries},
+//         id?: session id to resume,
 //         steps: [ [name, ...args] ] } where a step is one of
 //   ["start"], ["set", key, value], ["unset", key], ["setField", value], ["addError", level, message?],
 //   ["info"], ["getField"], ["getError", withMessage], ["status"], ["destroy"], ["regenerate", deleteOld],
@@ -21,6 +22,9 @@ use SessionPgsql\SessionPgsqlException;
 $spec = json_decode((string) stream_get_contents(STDIN), true, 512, JSON_THROW_ON_ERROR);
 foreach ($spec['ini'] ?? [] as $name => $value) {
     ini_set($name, (string) $value);
+}
+foreach ($spec['server'] ?? [] as $name => $value) {
+    $_SERVER[$name] = $value;
 }
 $results = [];
 $error = null;
@@ -46,9 +50,11 @@ try {
             'gc' => $handler->gc((int) ini_get('session.gc_maxlifetime')),
             'sessionGc' => session_gc(),
             'collect' => $handler->store->collect(),
+            'write' => $_SESSION = $step[0], // replaces the whole session
             'close' => session_write_close(),
             'abort' => session_abort(),
             'id' => session_id(),
+            'ini' => ini_set($step[0], (string) $step[1]),
             'spawn' => spawn($step[0]),
             default => throw new LogicException("unknown step {$name}"),
         };
@@ -61,7 +67,7 @@ try {
         'message' => $e->getMessage(),
     ];
 }
-$output = ['id' => session_id(), 'data' => $_SESSION ?? null, 'results' => $results, 'error' => $error];
+$output = ['id' => session_id(), 'data' => isset($_SESSION) ? (object) $_SESSION : null, 'results' => $results, 'error' => $error];
 if (session_status() === PHP_SESSION_ACTIVE) {
     try {
         session_write_close();
