@@ -2,8 +2,20 @@ export type { Database, QueryResult, Statement } from './database/database.js';
 export type { PgPoolLike } from './database/pg-database.js';
 export { type ErrorCode, ErrorCodes, SessionPgsqlError } from './errors.js';
 export type { GcResult } from './gc/garbage-collector.js';
-export type { ResolvedOptions, SessionPgsqlOptions } from './options/options.js';
+export type {
+  ResolvedOptions,
+  SerializerName,
+  SessionPgsqlOptions,
+} from './options/options.js';
 export { jsonSerializer } from './serializers/json.js';
+export {
+  type PhpSession,
+  phpBinarySerializer,
+  phpSerializer,
+  phpSerializeSerializer,
+} from './serializers/php.js';
+export { getPhpClass, setPhpClass } from './serializers/php-metadata.js';
+export { PhpEnum, PhpSerializable } from './serializers/php-values.js';
 export type { Serializer } from './serializers/serializer.js';
 export type { ServerStatus } from './server/server.js';
 export type { LoadedSession } from './store/session-reader.js';

@@ -1,4 +1,5 @@
 import { jsonSerializer } from '../serializers/json.js';
+import { phpBinarySerializer, phpSerializer, phpSerializeSerializer } from '../serializers/php.js';
 import type { Serializer } from '../serializers/serializer.js';
 import { parseTableName, type TableName } from '../sql/table-name.js';
 import { type DbInput, type DbOption, MAX_SERVERS, resolveDb } from './db-option.js';
@@ -14,6 +15,17 @@ import {
 } from './option.js';
 
 const embeddedDir = text('.session-pgsql');
+
+/** The serializers named by the `serializer` option, as PHP's `session.serialize_handler` names them. */
+const SERIALIZERS = {
+  json: jsonSerializer,
+  php: phpSerializer,
+  php_serialize: phpSerializeSerializer,
+  php_binary: phpBinarySerializer,
+} as const;
+
+/** A serializer by name: `'json'`, or one of PHP's session formats. */
+export type SerializerName = keyof typeof SERIALIZERS;
 const DEFAULT_GC_INTERVAL_SECONDS = 3600;
 const timer = { min: 10, max: MAX_TIMER_MILLIS, unit: 'milliseconds' } as const;
 
@@ -94,18 +106,33 @@ const OPTIONS = {
   keepExpired: boolean(false),
   /** Lifetime in seconds of a session whose cookie has no expiry. Default `1440` (PHP's gc_maxlifetime). */
   ttl: integer(1440, { min: 1, max: 100 * 365 * 86_400, unit: 'seconds' }),
-  /** How session data becomes text. Default JSON. */
-  serializer: custom<Serializer<unknown>, Serializer<unknown>>(
-    { defaultText: 'JSON', valuesText: '`{ stringify(data), parse(text) }`' },
+  /**
+   * How session data becomes text: `'json'`, one of PHP's session formats (`'php'`, PHP's
+   * default; `'php_serialize'`; `'php_binary'`), for sessions shared with PHP
+   * applications, or your own `{ stringify(data), parse(text) }`. Default `'json'`.
+   */
+  serializer: custom<Serializer<unknown> | SerializerName, Serializer<unknown>>(
+    {
+      defaultText: "`'json'`",
+      valuesText:
+        "`'json'`, `'php'`, `'php_serialize'`, `'php_binary'` or `{ stringify(data), parse(text) }`",
+    },
     (value, name) => {
       if (value === undefined) return jsonSerializer;
+      if (typeof value === 'string' && Object.hasOwn(SERIALIZERS, value)) {
+        return SERIALIZERS[value] as Serializer<unknown>;
+      }
       const s = value as Partial<Serializer<unknown>> | null;
       return typeof s === 'object' &&
         s !== null &&
         typeof s.parse === 'function' &&
         typeof s.stringify === 'function'
         ? (s as Serializer<unknown>)
-        : invalidOption(name, 'an object with parse and stringify functions', value);
+        : invalidOption(
+            name,
+            "'json', 'php', 'php_serialize', 'php_binary' or an object with parse and stringify functions",
+            value,
+          );
     },
   ),
   /** Stored in `sess_name`, as PHP stored `session.name`. Default `connect.sid`. */
@@ -171,7 +198,7 @@ type ResolvedName<K> = K extends keyof typeof RENAMED ? (typeof RENAMED)[K] : K;
 /** Options of the store (see each one's documentation). */
 export type SessionPgsqlOptions<Data = unknown> = {
   [K in keyof Options]?:
-    | (K extends 'serializer' ? Serializer<Data> : InputOf<Options[K]>)
+    | (K extends 'serializer' ? Serializer<Data> | SerializerName : InputOf<Options[K]>)
     | undefined;
 };
 

@@ -28,6 +28,12 @@ export class SessionCodec<Data> {
         'the serializer did not return a string',
       );
     }
+    if (text.includes('\0')) {
+      throw new SessionPgsqlError(
+        ErrorCodes.SERIALIZE_FAILED,
+        'the serialized session holds a NUL character, which PostgreSQL text cannot store (PHP formats write one around the names of protected and private object properties)',
+      );
+    }
     this.checkSize(text);
     return text;
   }

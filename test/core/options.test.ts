@@ -123,7 +123,7 @@ describe('invalid options', () => {
     touchAfterFraction: [1, -0.1, Number.NaN, '0.5'],
     keepExpired: [1, 'false'],
     ttl: [0, -5, 1.5, '60', 1e19],
-    serializer: [{}, { parse: JSON.parse }, { parse: 1, stringify: 2 }, 'json', null],
+    serializer: [{}, { parse: JSON.parse }, { parse: 1, stringify: 2 }, 'JSON', 'yaml', null],
     name: ['', 'a\0b', 5],
     idPattern: ['^[a-z]+$', {}],
     hashIds: ['no', 0],
