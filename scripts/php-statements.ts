@@ -46,6 +46,8 @@ const KINDS = [
   'tombstone',
   'restore',
   'removeCopy',
+  'scan',
+  'unmark',
 ] as const satisfies readonly StatementKind[];
 
 /**

@@ -46,7 +46,7 @@ final class GarbageCollector
                     $deleted += $this->collectServer($server);
                 }
             } catch (SessionPgsqlException $e) {
-                trigger_error("session-pgsql: garbage collection failed: {$e->getMessage()}", E_USER_WARNING);
+                trigger_error("session-pgsql SPG_GC_FAILED: garbage collection failed: {$e->getMessage()}", E_USER_WARNING);
             }
         }
         return $deleted;

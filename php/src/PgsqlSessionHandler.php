@@ -166,10 +166,17 @@ class PgsqlSessionHandler implements \SessionHandlerInterface, \SessionUpdateTim
      * PHP's garbage collection (session.gc_probability / gc_divisor per session_start): a
      * check of the fleet-wide claim, so that PHP and Node processes sharing the table collect
      * once per `gcInterval` between them. session_gc() collects now, as the Node store's gc().
+     * With several servers it first moves home the sessions written elsewhere during an
+     * outage and drops the failover markers, as Node processes do in the background.
      */
     public function gc(int $max_lifetime): int|false
     {
         $caller = debug_backtrace(DEBUG_BACKTRACE_IGNORE_ARGS, 2)[1]['function'] ?? '';
+        try {
+            $this->store->handBack();
+        } catch (SessionPgsqlException $e) {
+            trigger_error("session-pgsql SPG_HANDBACK_FAILED: moving sessions home after a failover failed: {$e->getMessage()}", E_USER_WARNING);
+        }
         return $caller === 'session_gc' ? $this->store->collect() : $this->store->collectIfDue();
     }
 

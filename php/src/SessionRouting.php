@@ -15,6 +15,7 @@ namespace SessionPgsql;
  */
 final class SessionRouting
 {
+    private const SCAN_BATCH = 500;
     private readonly ?Rendezvous $rendezvous;
     /** @var list<string> */
     private readonly array $ids;
@@ -86,6 +87,54 @@ final class SessionRouting
                 }
             }
         }
+    }
+
+    /**
+     * Moves the sessions written elsewhere during an outage back to their home once it
+     * answers again, then drops the marker (the Node store's background hand-back, here run
+     * from PHP's garbage collection). A marker set again meanwhile is kept.
+     *
+     * @return int the sessions looked at
+     */
+    public function handBack(): int
+    {
+        $looked = 0;
+        foreach ($this->servers as $holder) {
+            foreach ($holder->foreignHomes($this->ids) as $homeId) {
+                $home = null;
+                foreach ($this->servers as $server) {
+                    if ($server->id === $homeId) {
+                        $home = $server;
+                    }
+                }
+                if ($home === null || !$home->available() || !$holder->available()) {
+                    continue;
+                }
+                $marker = Statements::FOREIGN_MARKER_PREFIX . $homeId;
+                $seen = $holder->run('markers', ['markers' => [$marker]], 'read a failover marker')['rows'][0]['sess_modified'] ?? null;
+                if ($seen === null) {
+                    continue;
+                }
+                $after = '';
+                do {
+                    $rows = $holder->run('scan', ['after' => $after, 'limit' => self::SCAN_BATCH], 'scan moved sessions')['rows'];
+                    foreach ($rows as $row) {
+                        $key = (string) $row['sess_id'];
+                        $after = $key;
+                        if (str_starts_with($key, '!')) {
+                            continue;
+                        }
+                        $looked++;
+                        $route = $this->route($key);
+                        if ($route->target !== $holder && $route->target->available()) {
+                            MoveHome::move($key, $route);
+                        }
+                    }
+                } while (count($rows) === self::SCAN_BATCH);
+                $holder->run('unmark', ['marker' => $marker, 'seen' => $seen], 'drop a failover marker');
+            }
+        }
+        return $looked;
     }
 
     /** Records on the route's target that it now holds a session of the route's home. */

@@ -122,6 +122,15 @@ final class SessionStore
         return $this->gc->collectIfDue();
     }
 
+    /**
+     * With several servers: moves sessions written elsewhere during an outage home, and drops
+     * the failover markers (see SessionRouting::handBack). PHP's gc() runs it.
+     */
+    public function handBack(): int
+    {
+        return count($this->routing->servers) > 1 ? $this->routing->handBack() : 0;
+    }
+
     /** Deletes every expired session on every server now, without claiming (for cron). */
     public function collect(): int
     {

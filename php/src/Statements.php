@@ -75,25 +75,25 @@ CREATE INDEX IF NOT EXISTS @@INDEX@@ ON @@TABLE@@ (sess_expire);';
             '0/none' => [0, ['key']],
             '0/digests' => [0, ['key']],
             '0/ids' => [0, ['key']],
-            '1/none' => [23, ['key']],
-            '1/digests' => [23, ['key']],
-            '1/ids' => [23, ['key']],
+            '1/none' => [25, ['key']],
+            '1/digests' => [25, ['key']],
+            '1/ids' => [25, ['key']],
         ],
         'write' => [
             '0/none' => [1, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom']],
-            '0/digests' => [15, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'instance']],
-            '0/ids' => [19, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'instance']],
-            '1/none' => [24, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom']],
-            '1/digests' => [25, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'instance']],
-            '1/ids' => [26, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'instance']],
+            '0/digests' => [17, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'instance']],
+            '0/ids' => [21, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'instance']],
+            '1/none' => [26, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom']],
+            '1/digests' => [27, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'instance']],
+            '1/ids' => [28, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'instance']],
         ],
         'update' => [
             '0/none' => [2, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'expected']],
-            '0/digests' => [16, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'expected', 'instance']],
-            '0/ids' => [20, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'expected', 'instance']],
+            '0/digests' => [18, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'expected', 'instance']],
+            '0/ids' => [22, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'expected', 'instance']],
             '1/none' => [2, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'expected']],
-            '1/digests' => [16, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'expected', 'instance']],
-            '1/ids' => [20, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'expected', 'instance']],
+            '1/digests' => [18, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'expected', 'instance']],
+            '1/ids' => [22, ['key', 'name', 'data', 'lifetime', 'address', 'error', 'warning', 'notice', 'message', 'customSet', 'custom', 'expected', 'instance']],
         ],
         'touch' => [
             '0/none' => [3, ['key', 'lifetime', 'skip', 'address']],
@@ -105,11 +105,11 @@ CREATE INDEX IF NOT EXISTS @@INDEX@@ ON @@TABLE@@ (sess_expire);';
         ],
         'destroy' => [
             '0/none' => [4, ['key']],
-            '0/digests' => [17, ['key', 'instance']],
-            '0/ids' => [21, ['key', 'instance']],
+            '0/digests' => [19, ['key', 'instance']],
+            '0/ids' => [23, ['key', 'instance']],
             '1/none' => [4, ['key']],
-            '1/digests' => [17, ['key', 'instance']],
-            '1/ids' => [21, ['key', 'instance']],
+            '1/digests' => [19, ['key', 'instance']],
+            '1/ids' => [23, ['key', 'instance']],
         ],
         'count' => [
             '0/none' => [5, []],
@@ -169,11 +169,11 @@ CREATE INDEX IF NOT EXISTS @@INDEX@@ ON @@TABLE@@ (sess_expire);';
         ],
         'tombstone' => [
             '0/none' => [12, ['key']],
-            '0/digests' => [18, ['key', 'instance']],
-            '0/ids' => [22, ['key', 'instance']],
+            '0/digests' => [20, ['key', 'instance']],
+            '0/ids' => [24, ['key', 'instance']],
             '1/none' => [12, ['key']],
-            '1/digests' => [18, ['key', 'instance']],
-            '1/ids' => [22, ['key', 'instance']],
+            '1/digests' => [20, ['key', 'instance']],
+            '1/ids' => [24, ['key', 'instance']],
         ],
         'restore' => [
             '0/none' => [13, ['key', 'data', 'name', 'created', 'modified', 'expire', 'addrCreated', 'addrModified', 'counter', 'error', 'warning', 'notice', 'message', 'custom', 'existed', 'seenModified', 'seenName', 'seenCounter', 'seenExpire', 'seenDataMd5']],
@@ -190,6 +190,22 @@ CREATE INDEX IF NOT EXISTS @@INDEX@@ ON @@TABLE@@ (sess_expire);';
             '1/none' => [14, ['key', 'seenModified', 'seenName', 'seenCounter', 'seenExpire', 'seenDataMd5']],
             '1/digests' => [14, ['key', 'seenModified', 'seenName', 'seenCounter', 'seenExpire', 'seenDataMd5']],
             '1/ids' => [14, ['key', 'seenModified', 'seenName', 'seenCounter', 'seenExpire', 'seenDataMd5']],
+        ],
+        'scan' => [
+            '0/none' => [15, ['after', 'limit']],
+            '0/digests' => [15, ['after', 'limit']],
+            '0/ids' => [15, ['after', 'limit']],
+            '1/none' => [15, ['after', 'limit']],
+            '1/digests' => [15, ['after', 'limit']],
+            '1/ids' => [15, ['after', 'limit']],
+        ],
+        'unmark' => [
+            '0/none' => [16, ['marker', 'seen']],
+            '0/digests' => [16, ['marker', 'seen']],
+            '0/ids' => [16, ['marker', 'seen']],
+            '1/none' => [16, ['marker', 'seen']],
+            '1/digests' => [16, ['marker', 'seen']],
+            '1/ids' => [16, ['marker', 'seen']],
         ],
     ];
 
@@ -276,7 +292,10 @@ WHERE $15::boolean AND s.sess_modified IS NOT DISTINCT FROM $16::bigint
   AND sess_counter IS NOT DISTINCT FROM $4::int
   AND sess_expire IS NOT DISTINCT FROM $5::bigint
   AND ($6::text IS NULL OR md5(sess_data) = $6::text)',
-        15 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
+        15 => 'SELECT sess_id FROM @@TABLE@@ WHERE sess_id > $1::text ORDER BY sess_id LIMIT $2::int',
+        16 => 'DELETE FROM @@TABLE@@ WHERE sess_id = $1 AND sess_modified <= $2::bigint
+  AND sess_modified < floor(extract(epoch from now()))::bigint - 1',
+        17 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
   sess_addr_created, sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom)
 VALUES ($1::text, $2::text, $3::text, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint + $4::bigint,
   $5::text, $5::text, 1, $6::int, $7::int, $8::int,
@@ -298,7 +317,7 @@ ON CONFLICT (sess_id) DO UPDATE SET
   sess_custom = CASE WHEN (s.sess_name = \'!destroyed\' OR s.sess_expire < excluded.sess_modified) OR $10::boolean THEN excluded.sess_custom ELSE s.sess_custom END
 RETURNING sess_name, sess_created, sess_modified, sess_expire, sess_addr_created,
   sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom, md5(sess_data) AS sess_md5, pg_notify(\'@@CHANNEL@@\', $12::text || \' \' || $1) AS notified',
-        16 => 'UPDATE @@TABLE@@ AS s SET sess_name = $2::text, sess_data = $3::text, sess_modified = floor(extract(epoch from now()))::bigint,
+        18 => 'UPDATE @@TABLE@@ AS s SET sess_name = $2::text, sess_data = $3::text, sess_modified = floor(extract(epoch from now()))::bigint,
   sess_expire = floor(extract(epoch from now()))::bigint + $4::bigint, sess_addr_modified = coalesce($5::text, s.sess_addr_modified),
   sess_counter = coalesce(s.sess_counter, 0) + 1, sess_error = coalesce(s.sess_error, 0) + $6::int,
   sess_warning = coalesce(s.sess_warning, 0) + $7::int, sess_notice = coalesce(s.sess_notice, 0) + $8::int,
@@ -308,13 +327,13 @@ WHERE sess_id = $1 AND sess_data IS NOT NULL AND sess_expire >= floor(extract(ep
   AND ($12::text IS NULL OR md5(sess_data) = $12::text)
 RETURNING sess_name, sess_created, sess_modified, sess_expire, sess_addr_created,
   sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom, md5(sess_data) AS sess_md5, pg_notify(\'@@CHANNEL@@\', $13::text || \' \' || $1) AS notified',
-        17 => 'DELETE FROM @@TABLE@@ WHERE sess_id = $1 RETURNING 1, pg_notify(\'@@CHANNEL@@\', $2::text || \' \' || $1) AS notified',
-        18 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
+        19 => 'DELETE FROM @@TABLE@@ WHERE sess_id = $1 RETURNING 1, pg_notify(\'@@CHANNEL@@\', $2::text || \' \' || $1) AS notified',
+        20 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
   sess_counter, sess_error, sess_warning, sess_notice)
 VALUES ($1::text, \'!destroyed\', NULL, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint + 34560000, 0, 0, 0, 0)
 ON CONFLICT (sess_id) DO UPDATE SET sess_name = excluded.sess_name, sess_data = NULL,
   sess_modified = excluded.sess_modified, sess_expire = excluded.sess_expire RETURNING 1, pg_notify(\'@@CHANNEL@@\', $2::text || \' \' || $1) AS notified',
-        19 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
+        21 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
   sess_addr_created, sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom)
 VALUES ($1::text, $2::text, $3::text, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint + $4::bigint,
   $5::text, $5::text, 1, $6::int, $7::int, $8::int,
@@ -336,7 +355,7 @@ ON CONFLICT (sess_id) DO UPDATE SET
   sess_custom = CASE WHEN (s.sess_name = \'!destroyed\' OR s.sess_expire < excluded.sess_modified) OR $10::boolean THEN excluded.sess_custom ELSE s.sess_custom END
 RETURNING sess_name, sess_created, sess_modified, sess_expire, sess_addr_created,
   sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom, md5(sess_data) AS sess_md5, pg_notify(\'@@CHANNEL@@\', $12::text || \' \' || encode(sha256(convert_to($1, \'UTF8\')), \'base64\')) AS notified',
-        20 => 'UPDATE @@TABLE@@ AS s SET sess_name = $2::text, sess_data = $3::text, sess_modified = floor(extract(epoch from now()))::bigint,
+        22 => 'UPDATE @@TABLE@@ AS s SET sess_name = $2::text, sess_data = $3::text, sess_modified = floor(extract(epoch from now()))::bigint,
   sess_expire = floor(extract(epoch from now()))::bigint + $4::bigint, sess_addr_modified = coalesce($5::text, s.sess_addr_modified),
   sess_counter = coalesce(s.sess_counter, 0) + 1, sess_error = coalesce(s.sess_error, 0) + $6::int,
   sess_warning = coalesce(s.sess_warning, 0) + $7::int, sess_notice = coalesce(s.sess_notice, 0) + $8::int,
@@ -346,16 +365,16 @@ WHERE sess_id = $1 AND sess_data IS NOT NULL AND sess_expire >= floor(extract(ep
   AND ($12::text IS NULL OR md5(sess_data) = $12::text)
 RETURNING sess_name, sess_created, sess_modified, sess_expire, sess_addr_created,
   sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom, md5(sess_data) AS sess_md5, pg_notify(\'@@CHANNEL@@\', $13::text || \' \' || encode(sha256(convert_to($1, \'UTF8\')), \'base64\')) AS notified',
-        21 => 'DELETE FROM @@TABLE@@ WHERE sess_id = $1 RETURNING 1, pg_notify(\'@@CHANNEL@@\', $2::text || \' \' || encode(sha256(convert_to($1, \'UTF8\')), \'base64\')) AS notified',
-        22 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
+        23 => 'DELETE FROM @@TABLE@@ WHERE sess_id = $1 RETURNING 1, pg_notify(\'@@CHANNEL@@\', $2::text || \' \' || encode(sha256(convert_to($1, \'UTF8\')), \'base64\')) AS notified',
+        24 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
   sess_counter, sess_error, sess_warning, sess_notice)
 VALUES ($1::text, \'!destroyed\', NULL, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint + 34560000, 0, 0, 0, 0)
 ON CONFLICT (sess_id) DO UPDATE SET sess_name = excluded.sess_name, sess_data = NULL,
   sess_modified = excluded.sess_modified, sess_expire = excluded.sess_expire RETURNING 1, pg_notify(\'@@CHANNEL@@\', $2::text || \' \' || encode(sha256(convert_to($1, \'UTF8\')), \'base64\')) AS notified',
-        23 => 'SELECT sess_data AS sess_data, md5(sess_data) AS sess_md5,
+        25 => 'SELECT sess_data AS sess_data, md5(sess_data) AS sess_md5,
   sess_expire < floor(extract(epoch from now()))::bigint AS expired, sess_name, sess_created, sess_modified, sess_expire, sess_addr_created,
   sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom, floor(extract(epoch from now()))::bigint AS now FROM @@TABLE@@ WHERE sess_id = $1',
-        24 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
+        26 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
   sess_addr_created, sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom)
 VALUES ($1::text, $2::text, $3::text, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint + $4::bigint,
   $5::text, $5::text, 1, $6::int, $7::int, $8::int,
@@ -377,7 +396,7 @@ ON CONFLICT (sess_id) DO UPDATE SET
   sess_custom = CASE WHEN (s.sess_name = \'!destroyed\') OR $10::boolean THEN excluded.sess_custom ELSE s.sess_custom END
 RETURNING sess_name, sess_created, sess_modified, sess_expire, sess_addr_created,
   sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom, md5(sess_data) AS sess_md5',
-        25 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
+        27 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
   sess_addr_created, sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom)
 VALUES ($1::text, $2::text, $3::text, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint + $4::bigint,
   $5::text, $5::text, 1, $6::int, $7::int, $8::int,
@@ -399,7 +418,7 @@ ON CONFLICT (sess_id) DO UPDATE SET
   sess_custom = CASE WHEN (s.sess_name = \'!destroyed\') OR $10::boolean THEN excluded.sess_custom ELSE s.sess_custom END
 RETURNING sess_name, sess_created, sess_modified, sess_expire, sess_addr_created,
   sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom, md5(sess_data) AS sess_md5, pg_notify(\'@@CHANNEL@@\', $12::text || \' \' || $1) AS notified',
-        26 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
+        28 => 'INSERT INTO @@TABLE@@ AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
   sess_addr_created, sess_addr_modified, sess_counter, sess_error, sess_warning, sess_notice, sess_err_message, sess_custom)
 VALUES ($1::text, $2::text, $3::text, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint, floor(extract(epoch from now()))::bigint + $4::bigint,
   $5::text, $5::text, 1, $6::int, $7::int, $8::int,

@@ -64,3 +64,31 @@ export async function phpOk(spec: PhpRequestSpec): Promise<PhpReply & { stderr: 
   }
   return reply;
 }
+
+const STORE_SCRIPT = fileURLToPath(new URL('../php/scripts/store.php', import.meta.url));
+
+/** One operation of `phpStore`: a read, a write of encoded data, or a destroy. */
+export type PhpStoreOp =
+  | readonly ['read' | 'destroy' | 'handBack', string]
+  | readonly ['write', string, string];
+
+export type PhpStoreResult =
+  | { readonly data: string | null; readonly server: number | null }
+  | { readonly written: boolean }
+  | { readonly destroyed: true }
+  | { readonly looked: number }
+  | { readonly error: string; readonly message: string };
+
+/**
+ * Runs operations on the PHP side's core (SessionStore), in order, in one PHP process (one
+ * request): for tests that need many sessions. A write after a read of the same id in the
+ * same call is a write of what was read (compare-and-set).
+ */
+export async function phpStore(
+  options: Record<string, unknown>,
+  ops: readonly PhpStoreOp[],
+): Promise<PhpStoreResult[]> {
+  const input = JSON.stringify({ options, ops: ops.map((op) => [op[0], op[1], op[2] ?? null]) });
+  const run = await runPhp({ file: STORE_SCRIPT }, { input });
+  return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as PhpStoreResult[];
+}
