@@ -243,6 +243,21 @@ describe('a PHP session in PostgreSQL', () => {
     assert.equal(await storedRow(db.admin, table, storedKey(regenerated.id)), undefined);
   });
 
+  it('resumes a session the Node store wrote under an express-session id (with _ and -), PHP format', async () => {
+    const table = uniqueTable('php');
+    const node = db.stores.open({ db: db.url, table, gcInterval: 0, serializer: 'php' });
+    const id = `Node_made-id_${'x'.repeat(19)}`;
+    await node.write(id, { user: 'alice', roles: ['admin'] });
+    const reply = await phpOk({
+      options: options(table),
+      id,
+      steps: [['start'], ['set', 'seen', 'php']],
+    });
+    assert.equal(reply.id, id, 'adopted: the session exists');
+    assert.deepEqual(reply.data, { user: 'alice', roles: ['admin'], seen: 'php' });
+    assert.deepEqual((await node.read(id))?.data, { user: 'alice', roles: ['admin'], seen: 'php' });
+  });
+
   it('never adopts an id nobody issued, nor lets a malformed one reach SQL', async () => {
     const table = uniqueTable('php');
     await phpOk({ options: options(table), steps: [['start'], ['set', 'a', 1]] }); // creates the table
