@@ -49,34 +49,57 @@ final class SessionCodec
         }
     }
 
-    /** @return array<string, mixed> */
-    public function decode(string $text): array
+    /**
+     * The data another request wrote meanwhile (`$theirs`) with this request's changes: the
+     * three-way merge of `merge()`, decoded and encoded by PHP's own session_decode() and
+     * session_encode(). Data that cannot be merged one variable at a time (it holds PHP
+     * references, another serialize handler wrote it, or no session is active) is not: this
+     * request's data wins.
+     * Data that is not of this serialize handler at all throws SPG_PARSE_FAILED.
+     */
+    public function mergeEncoded(string $base, string $ours, string $theirs): string
+    {
+        $handler = (string) ini_get('session.serialize_handler');
+        $checks = array_map(fn (string $t) => SerializedText::decodable($t, $handler), [$base, $ours, $theirs]);
+        if ($checks[2] === false) {
+            throw new SessionPgsqlException(
+                SessionPgsqlException::PARSE_FAILED,
+                "another request stored this session meanwhile in a format that is not session.serialize_handler \"{$handler}\"; nothing was written",
+            );
+        }
+        if (in_array(null, $checks, true) || in_array(false, $checks, true) || session_status() !== PHP_SESSION_ACTIVE) {
+            return $ours; // session_decode() needs the active session
+        }
+        return $this->encode(self::merge($this->decode($base), $this->decode($ours), $this->decode($theirs)));
+    }
+
+    /**
+     * PHP's decoding, of data SerializedText checked (session_decode() destroys the active
+     * session when it fails).
+     *
+     * @return array<string, mixed>
+     */
+    private function decode(string $text): array
     {
         if ($text === '') {
             return [];
         }
-        if (session_status() !== PHP_SESSION_ACTIVE) {
-            throw new SessionPgsqlException(SessionPgsqlException::PARSE_FAILED, 'merging sessions needs an active session');
-        }
         $saved = $_SESSION;
         $_SESSION = [];
         try {
-            $ok = @session_decode($text);
+            $ok = session_decode($text);
             $decoded = $_SESSION;
         } finally {
             $_SESSION = $saved;
         }
         if ($ok !== true) {
-            throw new SessionPgsqlException(
-                SessionPgsqlException::PARSE_FAILED,
-                'session_decode() could not read a stored session (written in another format?)',
-            );
+            throw new SessionPgsqlException(SessionPgsqlException::PARSE_FAILED, 'session_decode() could not read a stored session');
         }
         return $decoded;
     }
 
     /** @param array<string, mixed> $data */
-    public function encode(array $data): string
+    private function encode(array $data): string
     {
         $saved = $_SESSION;
         $_SESSION = $data;

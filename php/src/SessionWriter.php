@@ -85,11 +85,7 @@ final class SessionWriter
                     $text = $theirs; // a metadata-only write keeps the data the other request stored
                     continue;
                 }
-                $text = $this->codec->encode(SessionCodec::merge(
-                    $this->codec->decode($base),
-                    $this->codec->decode($ours),
-                    $this->codec->decode($theirs),
-                ));
+                $text = $this->codec->mergeEncoded($base, $ours, $theirs);
             }
         });
     }

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { storedKey, storedRow, uniqueTable, useTestDatabase } from '../core/fixtures.js';
-import { type PhpRequestSpec, phpOk } from '../helpers/php-session.js';
+import { type PhpRequestSpec, phpOk, phpRequest } from '../helpers/php-session.js';
 
 const db = useTestDatabase();
 
@@ -75,6 +75,42 @@ describe('concurrent PHP requests on one session', () => {
     const row = await stored(table, id);
     assert.equal(row?.sess_data, 'v|i:2;');
     assert.equal(row?.sess_custom, 'mine');
+    assert.equal(row?.sess_counter, 3);
+  });
+
+  it('a session another application rewrote meanwhile in another format: the write fails typed, that row stays, nothing is destroyed', async () => {
+    const table = uniqueTable('concurrent');
+    const options = { db: db.url, table, gcInterval: 0 };
+    const { id } = await phpOk({ options, steps: [['start'], ['set', 'a', 1]] });
+    const json = '{"cookie":{"originalMaxAge":null},"a":2}';
+    const reply = await phpRequest({
+      options,
+      id,
+      steps: [
+        ['start'],
+        ['set', 'b', 1],
+        ['sql', `UPDATE "${table}" SET sess_data = $1 WHERE sess_id = $2`, [json, storedKey(id)]],
+      ],
+    });
+    assert.equal(reply.error?.code, 'SPG_PARSE_FAILED');
+    assert.equal((await stored(table, id))?.sess_data, json);
+  });
+
+  it('data holding PHP references is not merged: the request that writes last wins, as documented', async () => {
+    const table = uniqueTable('concurrent');
+    const options = { db: db.url, table, gcInterval: 0 };
+    const { id } = await phpOk({ options, steps: [['start'], ['sharedObject', 1]] });
+    await phpOk({
+      options,
+      id,
+      steps: [
+        ['start'],
+        ['set', 'a', 'A'],
+        ['spawn', { options, id, steps: [['start'], ['set', 'b', 'B']] }],
+      ],
+    });
+    const row = await stored(table, id);
+    assert.equal(row?.sess_data, 'first|O:8:"stdClass":1:{s:1:"v";i:1;}second|r:1;a|s:1:"A";');
     assert.equal(row?.sess_counter, 3);
   });
 

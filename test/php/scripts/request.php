@@ -9,7 +9,9 @@
 //   ["start"], ["set", key, value], ["unset", key], ["setField", value], ["addError", level, message?],
 //   ["info"], ["getField"], ["getError", withMessage], ["status"], ["destroy"], ["regenerate", deleteOld],
 //   ["gc"], ["sessionGc"], ["collect"], ["close"], ["abort"], ["run", file] (includes a PHP file),
-//   ["spawn", spec] (runs another request to completion, with this script, and returns its output)
+//   ["spawn", spec] (runs another request to completion, with this script, and returns its output),
+//   ["sql", text, params] (runs SQL on the database directly, as another application would),
+//   ["sharedObject", value] (stores one object under two names: PHP serializes a reference)
 // output: { id, data, results: [...], error: {class, code, message} | null }
 
 declare(strict_types=1);
@@ -56,6 +58,13 @@ try {
             'id' => session_id(),
             'ini' => ini_set($step[0], (string) $step[1]),
             'spawn' => spawn($step[0]),
+            'sql' => (bool) pg_query_params(pg_connect($spec['options']['db'], PGSQL_CONNECT_FORCE_NEW), $step[0], $step[1] ?? []),
+            'sharedObject' => (function () use ($step) {
+                $object = (object) ['v' => $step[0]];
+                $_SESSION['first'] = $object;
+                $_SESSION['second'] = $object; // one object twice: serialized with a reference
+                return true;
+            })(),
             default => throw new LogicException("unknown step {$name}"),
         };
     }
