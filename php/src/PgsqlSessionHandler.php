@@ -136,10 +136,12 @@ class PgsqlSessionHandler implements \SessionHandlerInterface, \SessionUpdateTim
     public function updateTimestamp(string $id, string $data): bool
     {
         $state = $this->states[$id] ?? null;
-        if ($state !== null && $state->dirty() && $state->snapshot() === null) {
-            // metadata set on a session not stored yet: stored now, not lost
-            $this->store->write($id, $data, $state, $this->lifetimeOf($state), $this->address(), $this->sessionName());
-            return true;
+        if ($state?->snapshot() === null) {
+            if ($state?->dirty() ?? false) {
+                // metadata set on a session not stored yet: stored now, not lost
+                $this->store->write($id, $data, $state, $this->lifetimeOf($state), $this->address(), $this->sessionName());
+            }
+            return true; // nothing stored to touch
         }
         $this->store->touch($id, $state, $this->lifetimeOf($state), $this->address(), $this->sessionName());
         return true;
