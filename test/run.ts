@@ -58,6 +58,8 @@ const slowest = [
   'test/several-servers/failover-mode.test.ts',
   'test/cache/cache.test.ts',
   'test/several-servers/gc-several.test.ts',
+  'test/php/handler.test.ts',
+  'test/php/several-servers.test.ts',
   'test/core/gc.test.ts',
   'test/helpers/postgres.test.ts',
 ];

@@ -75,6 +75,9 @@ export class PgsqlStore extends session.Store {
     data: SessionData,
   ): session.Session & SessionData {
     const known = sessions.get(data);
+    // A row without express-session's cookie (written by PHP, or the core API): the cookie
+    // this app gives new sessions, with its attributes (secure, sameSite...).
+    if (!isObject((data as { cookie?: unknown }).cookie)) defaultCookie(this, req, data);
     const created = super.createSession(req, data);
     if (known) sessions.set(created, known);
     return created;
@@ -169,6 +172,30 @@ function sessionOf(loaded: LoadedSession<StoredSession>): StoredSession {
     originalMaxAge: typeof maxAge === 'number' ? maxAge : undefined,
   });
   return session;
+}
+
+const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
+
+/**
+ * Gives a session read without a cookie the one express-session makes for a new session
+ * (`store.generate`, installed by the middleware: the app's cookie options), leaving the
+ * request's session id as it was; without the middleware, a cookie without expiry.
+ */
+function defaultCookie(
+  store: session.Store,
+  req: Parameters<session.Store['createSession']>[0],
+  data: SessionData,
+): void {
+  const generate = (store as { generate?: (req: unknown) => void }).generate;
+  let cookie: object | undefined;
+  if (typeof generate === 'function') {
+    const { sessionID, session: current } = req;
+    generate.call(store, req);
+    const made = req.session?.cookie as { toJSON?: () => object } | undefined;
+    cookie = made?.toJSON?.();
+    Object.assign(req, { sessionID, session: current });
+  }
+  (data as { cookie: unknown }).cookie = cookie ?? { originalMaxAge: null };
 }
 
 /** The cookie as stored: no expiry (the row has it), and the originalMaxAge read if it only drifted. */

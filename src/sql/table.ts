@@ -9,12 +9,23 @@ import { quoteIdentifier, type TableName } from './table-name.js';
  * (integer times) works as is: the store's SQL is valid for both.
  */
 export function createTableScript(table: TableName): string {
-  const index = quoteIdentifier(indexName(table));
+  return tableScript(table.quoted, quoteIdentifier(indexName(table)), lockKey(table.quoted));
+}
+
+/**
+ * The script of `createTableScript` for a quoted table, quoted index and lock key (the PHP
+ * session handler's copy, php/src/Statements.php, is generated from it).
+ */
+export function tableScript(
+  quotedTable: string,
+  quotedIndex: string,
+  lock: number | string,
+): string {
   // One simple query runs as one implicit transaction (rolled back whole on error),
   // serialized by an advisory lock held until it ends, so that several processes
   // starting at once on an empty database do not collide.
-  return `SELECT pg_advisory_xact_lock(${lockKey(table.quoted)});
-CREATE TABLE IF NOT EXISTS ${table.quoted} (
+  return `SELECT pg_advisory_xact_lock(${lock});
+CREATE TABLE IF NOT EXISTS ${quotedTable} (
   sess_id            text PRIMARY KEY,
   sess_name          text,
   sess_data          text,
@@ -30,7 +41,7 @@ CREATE TABLE IF NOT EXISTS ${table.quoted} (
   sess_err_message   text,
   sess_custom        text
 );
-CREATE INDEX IF NOT EXISTS ${index} ON ${table.quoted} (sess_expire);`;
+CREATE INDEX IF NOT EXISTS ${quotedIndex} ON ${quotedTable} (sess_expire);`;
 }
 
 /**
@@ -47,7 +58,7 @@ export function indexName(table: TableName): string {
 }
 
 /** A stable 31-bit key for the advisory lock that serializes creation of one table. */
-function lockKey(name: string): number {
+export function lockKey(name: string): number {
   let hash = 0x5e55;
   for (const char of name) hash = (Math.imul(hash, 31) + (char.codePointAt(0) ?? 0)) | 0;
   return hash & 0x7fffffff;

@@ -12,7 +12,7 @@ import { SessionState, snapshotOf } from './session-state.js';
  * attempt means another writer's write succeeded meanwhile, so N requests writing one session
  * at once need up to N attempts (5 lost keys with 20 concurrent writers).
  */
-const MAX_MERGE_ATTEMPTS = 100;
+export const MAX_MERGE_ATTEMPTS = 100;
 
 /** One write of a session, as the store was asked for it. */
 export interface SessionWrite<Data> {

@@ -17,7 +17,7 @@ import { SessionWriter } from './session-writer.js';
 import type { SessionPgsqlEvents, StoreStatus, WriteOptions } from './store-types.js';
 
 /** Longest lifetime a write accepts, in seconds (1000 years): a longer cookie is capped. */
-const MAX_LIFETIME_SECONDS = 1000 * 365 * 86_400;
+export const MAX_LIFETIME_SECONDS = 1000 * 365 * 86_400;
 
 const warn = (code: string, what: string) => (error: unknown) =>
   process.emitWarning(`${what} failed: ${(error as Error).message}`, { code });

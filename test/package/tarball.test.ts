@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runPhp } from '../helpers/php.js';
 import { sharedDatabaseUrl } from '../helpers/postgres.js';
 import {
   cjsConsumer,
@@ -176,13 +177,18 @@ describe('the package as npm packs and installs it', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('holds the build of both entry points, LICENSE, README and CHANGELOG, and nothing else', (t) => {
+  it('holds the build of both entry points, the PHP handler, LICENSE, README and CHANGELOG, and nothing else', (t) => {
     t.diagnostic(`tarball: ${packed.join(', ')}`);
     const required = [
       'CHANGELOG.md',
       'LICENSE',
       'README.md',
       'package.json',
+      'php/composer.json',
+      'php/autoload.php',
+      'php/src/PgsqlSessionHandler.php',
+      'php/src/Statements.php',
+      'php/src/functions.php',
       ...['index', 'adapters/express'].flatMap((entry) =>
         ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`),
       ),
@@ -193,9 +199,12 @@ describe('the package as npm packs and installs it', () => {
       'missing from the tarball',
     );
     const unexpected = packed.filter(
-      (file) => !required.includes(file) && !/^dist\/[^/]+$/.test(file),
+      (file) =>
+        !required.includes(file) &&
+        !/^dist\/[^/]+$/.test(file) &&
+        !/^php\/src\/[A-Za-z0-9]+\.php$/.test(file),
     );
-    assert.deepEqual(unexpected, [], 'no src/, test/ or anything else outside dist/');
+    assert.deepEqual(unexpected, [], 'no src/, test/ or anything else outside dist/ and php/src/');
     // no sourcemaps: they would point at src/, which is not published
     assert.deepEqual(
       packed.filter((file) => file.endsWith('.map')),
@@ -271,6 +280,34 @@ describe('the package as npm packs and installs it', () => {
   it('require: the same through the CommonJS build', slow, async () => {
     assertRoundTrip(await runScript('check.cjs', cjsScript), 'cjs');
   });
+
+  it(
+    'PHP: the handler from node_modules/session-pgsql/php writes and reads a session on PostgreSQL',
+    slow,
+    async () => {
+      const script = `<?php
+      require __DIR__ . '/node_modules/session-pgsql/php/autoload.php';
+      SessionPgsql\\PgsqlSessionHandler::register(['db' => getenv('SESSION_PGSQL_URL'), 'table' => 'tarball_php']);
+      session_start();
+      $_SESSION['n'] = ($_SESSION['n'] ?? 0) + 1;
+      $id = session_id();
+      session_write_close();
+      session_id($id);
+      session_start();
+      echo json_encode(['n' => $_SESSION['n'], 'accesses' => session_pgsql_info()['accesses'],
+        'file' => (new ReflectionClass(SessionPgsql\\PgsqlSessionHandler::class))->getFileName()]);`;
+      await writeFile(join(app, 'check.php'), script);
+      const { stdout } = await runPhp(
+        { file: join(app, 'check.php') },
+        { env: { SESSION_PGSQL_URL: url } },
+      );
+      assert.deepEqual(JSON.parse(stdout), {
+        n: 1,
+        accesses: 1,
+        file: join(app, 'node_modules', 'session-pgsql', 'php', 'src', 'PgsqlSessionHandler.php'),
+      });
+    },
+  );
 
   it(
     'type-checks a consumer in ES module (.ts) and CommonJS (.cts) TypeScript',

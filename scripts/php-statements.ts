@@ -1,0 +1,202 @@
+/**
+ * Writes php/src/Statements.php, the PHP session handler's copy of the store's SQL, from
+ * the statements in src/sql/ (and the constants of src/ the handler must agree on), so that
+ * PHP and Node run the same statements on the same table and can never drift apart.
+ * test/php/statements.test.ts fails when the committed file is not what this makes.
+ *
+ * `npm run php:statements` writes it; `renderPhpStatements()` returns its text.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { resolveOptions } from '../src/options/options.js';
+import {
+  foreignMarkerId,
+  GC_MARKER_ID,
+  TOMBSTONE_NAME,
+} from '../src/sql/bookkeeping-statements.js';
+import { NOW } from '../src/sql/statement.js';
+import { buildStatements, type StatementKind } from '../src/sql/statements.js';
+import { tableScript } from '../src/sql/table.js';
+import type { TableName } from '../src/sql/table-name.js';
+import { MAX_MERGE_ATTEMPTS } from '../src/store/session-writer.js';
+import { MAX_LIFETIME_SECONDS } from '../src/store/store.js';
+
+/** Where the PHP handler puts the quoted table, the notification channel, the index and the lock key. */
+export const PLACEHOLDERS = {
+  table: '@@TABLE@@',
+  channel: '@@CHANNEL@@',
+  index: '@@INDEX@@',
+  lock: '@@LOCK@@',
+} as const;
+
+/** The statements the PHP handler runs. */
+const KINDS = [
+  'read',
+  'write',
+  'update',
+  'touch',
+  'destroy',
+  'count',
+  'gcClaim',
+  'gcSelect',
+  'gcDelete',
+  'ping',
+  'mark',
+  'markers',
+  'tombstone',
+  'restore',
+  'removeCopy',
+  'scan',
+  'unmark',
+] as const satisfies readonly StatementKind[];
+
+/**
+ * How writes notify the caches of Node processes: not at all, with the stored key (a digest,
+ * `hashIds`), or with the SHA-256 of a key that is the id itself.
+ */
+const NOTIFY_MODES = ['none', 'digests', 'ids'] as const;
+
+const table: TableName = Object.freeze({
+  schema: undefined,
+  name: PLACEHOLDERS.table,
+  quoted: PLACEHOLDERS.table,
+  display: PLACEHOLDERS.table,
+});
+
+/** A PHP single-quoted string literal. */
+const php = (text: string) => `'${text.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
+function phpValue(value: unknown): string {
+  if (typeof value === 'string') return php(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (value === null) return 'null';
+  throw new Error(`no PHP literal for ${String(value)}`);
+}
+
+/** The option defaults the handler shares with the Node store. */
+function defaults(): Record<string, unknown> {
+  const o = resolveOptions({ db: 'host=placeholder' });
+  return {
+    table: o.table.name,
+    createTable: o.createTable,
+    failoverMode: o.failoverMode,
+    gcInterval: o.gcIntervalSeconds,
+    gcBatchSize: o.gcBatchSize,
+    shortCircuit: o.shortCircuit,
+    touchAfterFraction: o.touchAfterFraction,
+    keepExpired: o.keepExpired,
+    hashIds: o.hashIds,
+    maxSessionBytes: o.maxSessionBytes,
+    connectTimeoutMillis: o.connectTimeoutMillis,
+    queryTimeoutMillis: o.queryTimeoutMillis,
+  };
+}
+
+/** The default idPattern as a PCRE: `D` so that `$` does not match before a final newline, as in JavaScript. */
+function idPattern(): string {
+  const pattern = resolveOptions({ db: 'host=placeholder' }).idPattern;
+  if (pattern.flags !== '') throw new Error(`idPattern has flags ${pattern.flags}`);
+  return `/${pattern.source}/D`;
+}
+
+export function renderPhpStatements(): string {
+  const texts: string[] = [];
+  const indexOf = (text: string) => {
+    const found = texts.indexOf(text);
+    if (found >= 0) return found;
+    texts.push(text);
+    return texts.length - 1;
+  };
+  const statements: string[] = [];
+  const variants: Record<string, Record<string, { text: number; params: readonly string[] }>> = {};
+  for (const keepExpired of [false, true]) {
+    for (const mode of NOTIFY_MODES) {
+      const built = buildStatements(table, {
+        keepExpired,
+        hashIds: mode !== 'ids',
+        channel: mode === 'none' ? undefined : PLACEHOLDERS.channel,
+      });
+      for (const kind of KINDS) {
+        const statement = built[kind];
+        variants[kind] ??= {};
+        variants[kind][`${keepExpired ? 1 : 0}/${mode}`] = {
+          text: indexOf(statement.text),
+          params: statement.params,
+        };
+      }
+    }
+  }
+  for (const kind of KINDS) {
+    const entries = Object.entries(variants[kind] ?? {}).map(
+      ([variant, { text, params }]) =>
+        `            '${variant}' => [${text}, [${params.map(php).join(', ')}]],`,
+    );
+    statements.push(`        '${kind}' => [\n${entries.join('\n')}\n        ],`);
+  }
+  const defaultLines = Object.entries(defaults()).map(
+    ([name, value]) => `        '${name}' => ${phpValue(value)},`,
+  );
+  const createTable = tableScript(PLACEHOLDERS.table, PLACEHOLDERS.index, PLACEHOLDERS.lock);
+  return `<?php
+
+// GENERATED by scripts/php-statements.ts from the TypeScript sources (src/sql/ and the
+// constants below): do not edit. Run \`npm run php:statements\` after changing them;
+// test/php/statements.test.ts fails while this file is out of date.
+
+declare(strict_types=1);
+
+namespace SessionPgsql;
+
+/**
+ * The Node store's statements and the constants both languages must agree on.
+ *
+ * @internal
+ */
+final class Statements
+{
+    /** Replaced by the quoted table, the notification channel, the quoted index and the lock key. */
+    public const TABLE = ${php(PLACEHOLDERS.table)};
+    public const CHANNEL = ${php(PLACEHOLDERS.channel)};
+    public const INDEX = ${php(PLACEHOLDERS.index)};
+    public const LOCK = ${php(PLACEHOLDERS.lock)};
+
+    /** The database's clock in Unix seconds. */
+    public const NOW = ${php(NOW)};
+    public const GC_MARKER_ID = ${php(GC_MARKER_ID)};
+    public const TOMBSTONE_NAME = ${php(TOMBSTONE_NAME)};
+    public const FOREIGN_MARKER_PREFIX = ${php(foreignMarkerId(''))};
+    public const MAX_MERGE_ATTEMPTS = ${MAX_MERGE_ATTEMPTS};
+    public const MAX_LIFETIME_SECONDS = ${MAX_LIFETIME_SECONDS};
+    public const ID_PATTERN = ${php(idPattern())};
+
+    /** The Node store's option defaults (options.ts). */
+    public const DEFAULTS = [
+${defaultLines.join('\n')}
+    ];
+
+    /** The table and its expiry index (table.ts). */
+    public const CREATE_TABLE = ${php(createTable)};
+
+    /**
+     * Per statement kind and variant (\`keepExpired/notify\`: notify is none, digests or ids),
+     * the statement's text (in TEXTS) and its parameter names in the order of $1, $2...
+     */
+    public const STATEMENTS = [
+${statements.join('\n')}
+    ];
+
+    public const TEXTS = [
+${texts.map((text, i) => `        ${i} => ${php(text)},`).join('\n')}
+    ];
+}
+`;
+}
+
+/** The generated file, relative to the repository. */
+export const STATEMENTS_FILE = 'php/src/Statements.php';
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const path = fileURLToPath(new URL(`../${STATEMENTS_FILE}`, import.meta.url));
+  writeFileSync(path, renderPhpStatements());
+  console.log(`wrote ${STATEMENTS_FILE}`);
+}
