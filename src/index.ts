@@ -2,7 +2,18 @@ export type { Database, QueryResult, Statement } from './database/database.js';
 export type { PgPoolLike } from './database/pg-database.js';
 export { type ErrorCode, ErrorCodes, SessionPgsqlError } from './errors.js';
 export type { GcResult } from './gc/garbage-collector.js';
-export type { ResolvedOptions, SessionPgsqlOptions } from './options/options.js';
+export {
+  type ImportConnectPgSimpleOptions,
+  type ImportProgress,
+  importConnectPgSimple,
+} from './migrate/import-connect-pg-simple.js';
+export {
+  type TableUpgrade,
+  type UpgradeTableOptions,
+  type UpgradeTableResult,
+  upgradeTable,
+} from './migrate/upgrade-table.js';
+export type { Placement, ResolvedOptions, SessionPgsqlOptions } from './options/options.js';
 export { jsonSerializer } from './serializers/json.js';
 export type { Serializer } from './serializers/serializer.js';
 export type { ServerStatus } from './server/server.js';

@@ -3,18 +3,28 @@ import { databaseError, ErrorCodes, SessionPgsqlError } from '../errors.js';
 import { bind } from './statement.js';
 import type { Statements } from './statements.js';
 import { quoteIdentifier, type TableName } from './table-name.js';
+import { checkTableShape, type TableShapeRow } from './table-shape.js';
 
 /**
  * The table of session_pgsql with 64-bit times. A table that session_pgsql created
  * (integer times) works as is: the store's SQL is valid for both.
  */
 export function createTableScript(table: TableName): string {
-  const index = quoteIdentifier(indexName(table));
   // One simple query runs as one implicit transaction (rolled back whole on error),
   // serialized by an advisory lock held until it ends, so that several processes
   // starting at once on an empty database do not collide.
-  return `SELECT pg_advisory_xact_lock(${lockKey(table.quoted)});
-CREATE TABLE IF NOT EXISTS ${table.quoted} (
+  return [lockTableStatement(table), ...createTableStatements(table)].join(';\n').concat(';');
+}
+
+/** Waits for the transaction-scoped lock that serializes creating and upgrading one table. */
+export function lockTableStatement(table: TableName): string {
+  return `SELECT pg_advisory_xact_lock(${lockKey(table.quoted)})`;
+}
+
+/** The table, then its expiry index, each created only when missing. */
+export function createTableStatements(table: TableName): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${table.quoted} (
   sess_id            text PRIMARY KEY,
   sess_name          text,
   sess_data          text,
@@ -29,8 +39,13 @@ CREATE TABLE IF NOT EXISTS ${table.quoted} (
   sess_notice        integer,
   sess_err_message   text,
   sess_custom        text
-);
-CREATE INDEX IF NOT EXISTS ${index} ON ${table.quoted} (sess_expire);`;
+)`,
+    createExpireIndexStatement(table),
+  ];
+}
+
+export function createExpireIndexStatement(table: TableName): string {
+  return `CREATE INDEX IF NOT EXISTS ${quoteIdentifier(indexName(table))} ON ${table.quoted} (sess_expire)`;
 }
 
 /**
@@ -46,17 +61,19 @@ export function indexName(table: TableName): string {
   return `${start.join('')}_${hash}_expire_idx`;
 }
 
-/** A stable 31-bit key for the advisory lock that serializes creation of one table. */
-function lockKey(name: string): number {
+/** A stable 31-bit key for the advisory lock that serializes creation (and upgrades) of one table. */
+export function lockKey(name: string): number {
   let hash = 0x5e55;
   for (const char of name) hash = (Math.imul(hash, 31) + (char.codePointAt(0) ?? 0)) | 0;
   return hash & 0x7fffffff;
 }
 
 /**
- * Makes sure the table exists: looks it up in the catalog and, when missing and
- * `createTable` is on, creates it. A role that only has SELECT, INSERT, UPDATE and
- * DELETE on an existing table never runs DDL.
+ * Makes sure the table exists and can take the store's writes: looks it up in the catalog
+ * and, when missing and `createTable` is on, creates it. A role that only has SELECT,
+ * INSERT, UPDATE and DELETE on an existing table never runs DDL. A table without a primary
+ * key on `sess_id` (session_pgsql before 1.0.1) is refused with SPG_TABLE_UPGRADE_NEEDED;
+ * one with 32-bit times works, with the warning SPG_TABLE_INTEGER_TIMES.
  */
 export async function ensureTable(
   database: Database,
@@ -64,18 +81,18 @@ export async function ensureTable(
   table: TableName,
   createTable: boolean,
 ): Promise<void> {
-  let exists: boolean;
+  let shape: TableShapeRow | undefined;
   try {
-    const { tableExists } = statements;
-    const { rows } = await database.query<{ exists: boolean }>(
-      tableExists,
-      bind(tableExists, { table: table.quoted }),
+    const { tableShape } = statements;
+    const { rows } = await database.query<TableShapeRow>(
+      tableShape,
+      bind(tableShape, { table: table.quoted }),
     );
-    exists = rows[0]?.exists === true;
+    shape = rows[0];
   } catch (cause) {
     throw databaseError(cause, `look up the session table ${table.display}`);
   }
-  if (exists) return;
+  if (shape?.exists) return checkTableShape(shape, table);
   if (!createTable) {
     throw new SessionPgsqlError(
       ErrorCodes.TABLE_SETUP_FAILED,
