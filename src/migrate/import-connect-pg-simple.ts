@@ -45,11 +45,14 @@ export interface ImportProgress {
   readonly batches: number;
   /** Rows of connect-pg-simple's table read. */
   readonly read: number;
-  /** Sessions written into the store's table (new, or replacing a copy that expired earlier). */
+  /**
+   * Sessions written into the store's table: new ones, and copies of an earlier import that
+   * the old application changed since (and session-pgsql did not).
+   */
   readonly imported: number;
   /**
-   * Sessions the store's table already had, expiring as late or later (imported before, or
-   * written since by session-pgsql): left as they were.
+   * Sessions the store's table already had and were left as they were: imported before and
+   * unchanged since, or written (or touched) since by session-pgsql, which then wins.
    */
   readonly kept: number;
   /** Rows whose `expire` had passed: not brought over. */
@@ -74,9 +77,9 @@ type Session = Record<string, unknown> & { cookie?: unknown };
  * serialized by the store's serializer with its cookie as the store keeps it (without
  * `expires`, which the row holds), each `expire` kept (converted to Unix seconds in SQL).
  * Expired rows are left behind. It reads `batchSize` rows at a time in `sid` order (memory
- * stays bounded) and writes each batch in one statement per server; running it again
- * imports only what is new or was written since by the old application, and overwrites no
- * session that expires later in the store's table. The source table is only read.
+ * stays bounded) and writes each batch in one statement per server. Running it again
+ * imports only what is new or what the old application changed since, and never overwrites
+ * a session that session-pgsql has written or touched since. The source table is only read.
  */
 export async function importConnectPgSimple<Data = unknown>(
   options: ImportConnectPgSimpleOptions<Data>,

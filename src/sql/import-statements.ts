@@ -49,17 +49,19 @@ export function connectPgSimpleStatements(table: TableName) {
 
 /**
  * Writes imported sessions (`keys`, serialized `data`, `expires` in Unix seconds, arrays of
- * one length) into the store's table. A key the table holds already is replaced only when
- * the imported copy expires later (the old application wrote it since): running an import
- * again changes nothing, a session written since by session-pgsql is kept, and so is a
- * destroy recorded during a failover. A row replaced after its own expiry starts anew, as a
- * write after expiry does; else its metadata (counter, addresses...) is kept.
+ * one length) into the store's table, with an access counter of 0: no request has used
+ * them through session-pgsql yet. A key the table holds already is replaced only when its
+ * row has expired, or when session-pgsql never wrote or touched it since it was imported
+ * (its counter is still 0) and the old application changed it since (other data or
+ * expiry). So running an import again changes nothing, takes what the old application
+ * wrote meanwhile, and never overwrites a session that session-pgsql wrote, touched, or
+ * recorded as destroyed during a failover. A row replaced after its own expiry starts anew.
  */
 export function importSessionsStatement(table: TableName) {
   const t = table.quoted;
-  const restart = 's.sess_expire < excluded.sess_modified';
+  const dead = `coalesce(s.sess_expire, 0) < ${NOW}`;
   const keepUnless = (column: string, fresh: string) =>
-    `${column} = CASE WHEN ${restart} THEN ${fresh} ELSE s.${column} END`;
+    `${column} = CASE WHEN ${dead} THEN ${fresh} ELSE s.${column} END`;
   return sql(
     'import_sessions',
     ['name', 'keys', 'data', 'expires'],
@@ -67,15 +69,16 @@ export function importSessionsStatement(table: TableName) {
       p,
     ) => `INSERT INTO ${t} AS s (sess_id, sess_name, sess_data, sess_created, sess_modified, sess_expire,
   sess_counter, sess_error, sess_warning, sess_notice)
-SELECT i.key, ${p.name}::text, i.data, ${NOW}, ${NOW}, i.expire, 1, 0, 0, 0
+SELECT i.key, ${p.name}::text, i.data, ${NOW}, ${NOW}, i.expire, 0, 0, 0, 0
 FROM unnest(${p.keys}::text[], ${p.data}::text[], ${p.expires}::bigint[]) AS i(key, data, expire)
 ON CONFLICT (sess_id) DO UPDATE SET sess_name = excluded.sess_name, sess_data = excluded.sess_data,
   sess_modified = excluded.sess_modified, sess_expire = excluded.sess_expire,
   ${keepUnless('sess_created', 'excluded.sess_created')},
-  ${keepUnless('sess_counter', '1')},
+  ${keepUnless('sess_counter', '0')},
   ${keepUnless('sess_error', '0')}, ${keepUnless('sess_warning', '0')}, ${keepUnless('sess_notice', '0')},
   ${keepUnless('sess_err_message', 'NULL')}, ${keepUnless('sess_custom', 'NULL')},
   ${keepUnless('sess_addr_created', 'NULL')}, ${keepUnless('sess_addr_modified', 'NULL')}
-WHERE coalesce(s.sess_expire, 0) < excluded.sess_expire AND s.sess_name IS DISTINCT FROM '${TOMBSTONE_NAME}'`,
+WHERE s.sess_name IS DISTINCT FROM '${TOMBSTONE_NAME}' AND (${dead} OR (s.sess_counter = 0
+  AND (s.sess_data IS DISTINCT FROM excluded.sess_data OR s.sess_expire IS DISTINCT FROM excluded.sess_expire)))`,
   );
 }
