@@ -140,7 +140,7 @@ async function upgradeIn(
   if (!shape.owned) {
     throw new SessionPgsqlError(
       ErrorCodes.TABLE_SETUP_FAILED,
-      `cannot upgrade the session table ${table.display}: changing its definition needs its owner, the role "${shape.owner}", and this connection's role is not it (the application's least-privilege role cannot, by design); run the upgrade as "${shape.owner}"`,
+      `cannot upgrade the session table ${table.display}: changing a table's definition needs its owner, and the role "${shape.role}" is not "${shape.owner}", which owns it (the application's least-privilege role cannot, by design); run the upgrade as "${shape.owner}"`,
     );
   }
   await run(s.lockTimeout, [lockTimeoutMillis]);

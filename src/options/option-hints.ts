@@ -11,7 +11,7 @@ const CONNECT_PG_SIMPLE: Readonly<Record<string, string>> = {
   conString: `${CPS}: use "db" (a connection string or postgres:// URL)`,
   conObject: `${CPS}: use "db" with a connection string, or a pg Pool made from that object (db: new pg.Pool(conObject))`,
   pool: `${CPS}: pass the pool as "db" (db: pool); the store never ends a pool it was given`,
-  pgPromise: `${CPS}: pass pg-promise's pool as "db" (db: pgp.$pool)`,
+  pgPromise: `${CPS}: pass the pg Pool under your pg-promise database as "db" (db: database.$pool)`,
   tableName: `${CPS}: use "table" (default php_session); to bring its sessions over, see importConnectPgSimple`,
   schemaName: `${CPS}: use "table" with the schema (table: "schema.table")`,
   createTableIfMissing: `${CPS}: use "createTable" (default true)`,

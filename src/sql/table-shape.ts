@@ -17,6 +17,7 @@ export const INTEGER_TIMES_WARNING = 'SPG_TABLE_INTEGER_TIMES';
 export const TABLE_SHAPE = (table: string) => `WITH t AS (SELECT to_regclass(${table}::text) AS oid)
 SELECT r.oid IS NOT NULL AS exists,
   coalesce(pg_has_role(r.relowner, 'USAGE'), false) AS owned, pg_get_userbyid(r.relowner)::text AS owner,
+  current_user::text AS role,
   EXISTS (SELECT 1 FROM pg_index i
     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
     WHERE i.indrelid = r.oid AND a.attname = 'sess_id' AND i.indisunique AND i.indimmediate
@@ -35,6 +36,8 @@ export interface TableShapeRow {
   readonly owned: boolean;
   /** The owning role's name; null when the table does not exist. */
   readonly owner: string | null;
+  /** The role this connection runs as. */
+  readonly role: string;
   readonly unique_id: boolean;
   readonly integer_times: string[];
   /** An index whose first column is `sess_expire` (garbage collection uses it). */

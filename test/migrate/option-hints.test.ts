@@ -30,7 +30,7 @@ describe("connect-pg-simple's option names", () => {
     ],
     ['conObject', { password: 's3cret' }, /use "db" .*new pg\.Pool\(conObject\)/],
     ['pool', {}, /pass the pool as "db"/],
-    ['pgPromise', {}, /pass pg-promise's pool as "db"/],
+    ['pgPromise', {}, /pass the pg Pool under your pg-promise database as "db"/],
     ['tableName', 'session', /use "table"/],
     ['schemaName', 'app', /use "table" with the schema \(table: "schema\.table"\)/],
     ['createTableIfMissing', true, /use "createTable"/],

@@ -6,6 +6,7 @@
  * and changes nothing when run again. A 1.0.1 table (integer times) works with a warning.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import {
@@ -171,7 +172,10 @@ describe('a session_pgsql table from before 1.0.1 (no primary key, integer times
       (e: unknown) => e,
     );
     assert.equal(codeOf(error), 'SPG_TABLE_SETUP_FAILED');
-    assert.match(String((error as Error).message), /needs its owner, the role "postgres"/);
+    assert.match(
+      String((error as Error).message),
+      /needs its owner, and the role "web" is not "postgres", which owns it/,
+    );
     assert.deepEqual(await dump(legacy.table), before);
   });
 
@@ -368,5 +372,22 @@ describe('a session_pgsql 1.0.1 table (primary key, integer times)', () => {
       assert.equal((await store.read(longLived))?.data, phpSession('n', '1'));
     });
     assert.deepEqual(after, []);
+  });
+});
+
+describe("the README's SQL for upgrading by hand", () => {
+  it('does what upgradeTable() does on a pre-1.0.1 table, keeping every session', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const start = readme.indexOf('```sql\nBEGIN;\nLOCK TABLE php_session');
+    assert.ok(start > 0, 'the README has the SQL');
+    const script = readme.slice(start + '```sql\n'.length, readme.indexOf('```', start + 6));
+    const legacy = await legacyTable();
+    await admin.query(script.replaceAll('php_session', legacy.table));
+    const types = await columnTypes(legacy.table);
+    assert.equal(types.sess_expire, 'bigint');
+    const store = phpStore(webUrl, legacy.table);
+    for (const [id, data] of legacy.sessions) assert.equal((await store.read(id))?.data, data);
+    const again = await upgradeTable({ db: ownerUrl, table: legacy.table });
+    assert.equal(again.changed, false, 'nothing left for upgradeTable() to do');
   });
 });
