@@ -113,7 +113,7 @@ async function upgradeIn(
   const run = <Row>(statement: SqlStatement<string, Row>, values: unknown[] = []) =>
     tx.query<Row>(statement, values);
   await run(s.lock);
-  const shape = (await run(s.shape, [table.quoted])).rows[0] as TableShapeRow;
+  let shape = (await run(s.shape, [table.quoted])).rows[0] as TableShapeRow;
   const upgrade = {
     table: table.display,
     created: false,
@@ -145,6 +145,8 @@ async function upgradeIn(
   }
   await run(s.lockTimeout, [lockTimeoutMillis]);
   await run(s.lockTable);
+  // Looked at again under the lock: DDL run meanwhile by hand (not under the advisory lock) counts.
+  shape = (await run(s.shape, [table.quoted])).rows[0] as TableShapeRow;
   if (!shape.unique_id) {
     upgrade.nullIdsRemoved = (await run(s.deleteNullIds)).rowCount;
     upgrade.duplicatesRemoved = (await run(s.deleteDuplicates)).rowCount;
