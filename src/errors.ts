@@ -19,6 +19,11 @@ export const ErrorCodes = {
   DB_QUERY_FAILED: 'SPG_DB_QUERY_FAILED',
   /** The session table could not be found or created. */
   TABLE_SETUP_FAILED: 'SPG_TABLE_SETUP_FAILED',
+  /**
+   * The session table has no primary key (or unique index) on `sess_id`, as session_pgsql
+   * created it before 1.0.1: writes cannot work until it is upgraded (`upgradeTable`).
+   */
+  TABLE_UPGRADE_NEEDED: 'SPG_TABLE_UPGRADE_NEEDED',
   /** `addError` was given a level other than error, warning or notice. */
   INVALID_ERROR_LEVEL: 'SPG_INVALID_ERROR_LEVEL',
   /** A metadata helper was called on a request that has no session. */

@@ -2,7 +2,19 @@ export type { Database, QueryResult, Statement } from './database/database.js';
 export type { PgPoolLike } from './database/pg-database.js';
 export { type ErrorCode, ErrorCodes, SessionPgsqlError } from './errors.js';
 export type { GcResult } from './gc/garbage-collector.js';
+export {
+  type ImportConnectPgSimpleOptions,
+  type ImportProgress,
+  importConnectPgSimple,
+} from './migrate/import-connect-pg-simple.js';
+export {
+  type TableUpgrade,
+  type UpgradeTableOptions,
+  type UpgradeTableResult,
+  upgradeTable,
+} from './migrate/upgrade-table.js';
 export type {
+  Placement,
   ResolvedOptions,
   SerializerName,
   SessionPgsqlOptions,

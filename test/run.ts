@@ -54,6 +54,7 @@ const slowest = [
   'test/several-servers/primary-standby.test.ts',
   'test/several-servers/failover.test.ts',
   'test/several-servers/placement.test.ts',
+  'test/several-servers/session-pgsql-placement.test.ts',
   'test/pgbouncer/pgbouncer.test.ts',
   'test/several-servers/failover-mode.test.ts',
   'test/cache/cache.test.ts',

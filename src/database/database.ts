@@ -11,6 +11,11 @@ export interface QueryResult<Row> {
   readonly rowCount: number;
 }
 
+/** The statements of one transaction, all on one connection. */
+export interface Transaction {
+  query<Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>>;
+}
+
 /**
  * What the store needs of a PostgreSQL connection, whatever drives it
  * (a `pg` Pool, an embedded PGlite). Every method rejects with the driver's error.
@@ -21,6 +26,11 @@ export interface Database {
   query<Row>(statement: Statement, values: readonly unknown[]): Promise<QueryResult<Row>>;
   /** Runs a parameterless script of several statements in one round trip (DDL). */
   exec(script: string): Promise<void>;
+  /**
+   * Runs `work` in one transaction on one connection (maintenance such as upgrading the
+   * table): committed when `work` resolves, rolled back when it rejects.
+   */
+  transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T>;
   /** Drops every connection; the next query opens new ones. */
   reset(): Promise<void>;
   /**

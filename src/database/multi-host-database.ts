@@ -1,6 +1,6 @@
 import { databaseError, ErrorCodes, SessionPgsqlError } from '../errors.js';
 import type { TargetSessionAttrs } from './conninfo.js';
-import type { Database, QueryResult, Statement } from './database.js';
+import type { Database, QueryResult, Statement, Transaction } from './database.js';
 import type { ListenConnection } from './listen-connection.js';
 import { openListenConnection, PgDatabase, type PgDatabaseSettings } from './pg-database.js';
 
@@ -47,6 +47,11 @@ export class MultiHostDatabase implements Database {
 
   async exec(script: string): Promise<void> {
     return this.#withHost((database) => database.exec(script));
+  }
+
+  /** A transaction that failed because its host went away runs again whole on the new one. */
+  async transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
+    return this.#withHost((database) => database.transaction(work));
   }
 
   async reset(): Promise<void> {

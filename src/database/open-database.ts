@@ -20,7 +20,8 @@ export function openDatabases(o: ResolvedOptions<unknown>): OpenedDatabase[] {
   return o.db.servers.map((server, index) => openServer(server, index, o));
 }
 
-function openServer(
+/** Opens one server entry of `db` (`index`: its position, which names a pool given as is). */
+export function openServer(
   server: ServerOption,
   index: number,
   o: ResolvedOptions<unknown>,

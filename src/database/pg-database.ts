@@ -1,26 +1,42 @@
 import pg from 'pg';
-import type { Database, QueryResult, Statement } from './database.js';
+import { ErrorCodes, SessionPgsqlError } from '../errors.js';
+import type { Database, QueryResult, Statement, Transaction } from './database.js';
 import { INT8_OID, parseInt8 } from './int8.js';
 import type { ListenConnection, PgClientLike } from './listen-connection.js';
+
+/** A statement as node-postgres takes it. */
+interface PgQueryConfig {
+  name?: string;
+  text: string;
+  values?: unknown[];
+  types?: { getTypeParser(oid: number, format?: string): unknown };
+}
+
+interface PgQueryResult {
+  rows: unknown[];
+  rowCount: number | null;
+}
+
+/** A connection held from a pool: for LISTEN, and for the statements of one transaction. */
+export interface PgPoolClientLike extends PgClientLike {
+  query(text: string): Promise<unknown>;
+  query(config: PgQueryConfig): Promise<PgQueryResult>;
+  release(error?: Error | boolean): void;
+}
 
 /**
  * The part of a `pg` Pool the store uses, typed by its shape so that any
  * compatible pool (pg, pg-pool, a wrapper) can be passed in.
  */
 export interface PgPoolLike {
-  query(config: {
-    name?: string;
-    text: string;
-    values?: unknown[];
-    types?: { getTypeParser(oid: number, format?: string): unknown };
-  }): Promise<{
-    rows: unknown[];
-    rowCount: number | null;
-  }>;
+  query(config: PgQueryConfig): Promise<PgQueryResult>;
   end(): Promise<void>;
   on(event: 'error', listener: (error: Error) => void): unknown;
-  /** Used to hold one connection for LISTEN when the cache is on and no `cacheListenDb` is given. */
-  connect?(): Promise<PgClientLike & { release(error?: Error | boolean): void }>;
+  /**
+   * Holds one connection: for LISTEN when the cache is on and no `cacheListenDb` is given,
+   * and for the one transaction of `upgradeTable`.
+   */
+  connect?(): Promise<PgPoolClientLike>;
 }
 
 export interface PgDatabaseSettings {
@@ -186,6 +202,36 @@ export class PgDatabase implements Database {
 
   async exec(script: string): Promise<void> {
     await this.#pool.query({ text: script });
+  }
+
+  async transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
+    const pool = this.#pool;
+    if (!pool.connect) {
+      throw new SessionPgsqlError(
+        ErrorCodes.INVALID_OPTION,
+        'the pg Pool given as "db" has no connect(): a transaction needs one connection held from it',
+      );
+    }
+    const client = await pool.connect();
+    const run = async <Row>(text: string, values: readonly unknown[] = []) => {
+      const result = await client.query({ text, values: [...values], types });
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? 0 };
+    };
+    let broken: Error | undefined;
+    try {
+      await run('BEGIN');
+      const result = await work({ query: (statement, values) => run(statement.text, values) });
+      await run('COMMIT');
+      return result;
+    } catch (error) {
+      // A connection whose ROLLBACK failed is in an unknown state: it is not reused.
+      await run('ROLLBACK').catch((rollback: unknown) => {
+        broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+      });
+      throw error;
+    } finally {
+      client.release(broken ?? false);
+    }
   }
 
   async #withoutServerTimeouts(): Promise<void> {

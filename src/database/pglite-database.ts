@@ -1,6 +1,6 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { ErrorCodes, SessionPgsqlError } from '../errors.js';
-import type { Database, QueryResult, Statement } from './database.js';
+import type { Database, QueryResult, Statement, Transaction } from './database.js';
 import { INT8_OID, parseInt8 } from './int8.js';
 
 /**
@@ -41,6 +41,20 @@ export class PgliteDatabase implements Database {
   async exec(script: string): Promise<void> {
     const db = await this.#open();
     await db.exec(script);
+  }
+
+  async transaction<T>(work: (transaction: Transaction) => Promise<T>): Promise<T> {
+    const db = await this.#open();
+    return db.transaction((tx) =>
+      work({
+        query: async <Row>(statement: Statement, values: readonly unknown[]) => {
+          const result = await tx.query<Row>(statement.text, [...values], {
+            parsers: { [INT8_OID]: parseInt8 },
+          });
+          return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+        },
+      }),
+    );
   }
 
   async reset(): Promise<void> {}

@@ -1,3 +1,4 @@
+import { ErrorCodes, SessionPgsqlError } from '../errors.js';
 import { jsonSerializer } from '../serializers/json.js';
 import { phpBinarySerializer, phpSerializer, phpSerializeSerializer } from '../serializers/php.js';
 import type { Serializer } from '../serializers/serializer.js';
@@ -13,6 +14,10 @@ import {
   type Option,
   text,
 } from './option.js';
+import { optionHint } from './option-hints.js';
+
+/** How sessions are spread over several servers (see the `placement` option). */
+export type Placement = 'rendezvous' | 'session_pgsql';
 
 const embeddedDir = text('.session-pgsql');
 
@@ -55,6 +60,29 @@ const OPTIONS = {
   ),
   /** Always use the first available server, the next only when it fails; no load balancing. Default `false`. */
   failoverMode: boolean(false),
+  /**
+   * How sessions are spread over several servers: `rendezvous` hashing (even spread; adding
+   * one of N servers moves about 1/N of the sessions), or `session_pgsql`, that extension's
+   * rule (the sum of the id's bytes modulo the number of servers, then the next servers in
+   * order), so that a fleet it placed keeps finding its sessions. `session_pgsql` needs
+   * `hashIds: false`, as session_pgsql stored ids in clear. Default `rendezvous`.
+   */
+  placement: custom<Placement, Placement>(
+    { defaultText: '`rendezvous`', valuesText: '`rendezvous` or `session_pgsql`' },
+    (value, name, given) => {
+      if (value === undefined) return 'rendezvous';
+      if (value !== 'rendezvous' && value !== 'session_pgsql')
+        return invalidOption(name, '"rendezvous" or "session_pgsql"', value);
+      if (value === 'session_pgsql' && given.hashIds !== false) {
+        return invalidOption(
+          name,
+          '"rendezvous" while hashIds is on ("session_pgsql" places a session by its id as session_pgsql stored it, in clear: set hashIds: false)',
+          value,
+        );
+      }
+      return value;
+    },
+  ),
   /**
    * Longest wait between health checks of a server that is down, in milliseconds; also how
    * often failover markers are polled with several servers. Default `2000`.
@@ -229,8 +257,12 @@ export function resolveOptions<Data>(
     invalidOption('options', 'an object', options);
   const given = options as Readonly<Record<string, unknown>>;
   for (const key of Object.keys(given)) {
-    if (!Object.hasOwn(OPTIONS, key))
-      invalidOption(key, 'one of the documented options (unknown option)', given[key]);
+    if (Object.hasOwn(OPTIONS, key)) continue;
+    // A known name from elsewhere (connect-pg-simple, php.ini): its value, which may hold a
+    // password (conString), is not shown.
+    const hint = optionHint(key, Object.keys(OPTIONS));
+    if (hint) throw new SessionPgsqlError(ErrorCodes.INVALID_OPTION, `option "${key}" ${hint}`);
+    invalidOption(key, 'one of the documented options (unknown option)', given[key]);
   }
   const resolved: Record<string, unknown> = {};
   for (const [name, option] of Object.entries(OPTIONS) as [string, Option<unknown, unknown>][]) {

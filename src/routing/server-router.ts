@@ -1,6 +1,6 @@
 import type { Server } from '../server/server.js';
 import type { ForeignHomes } from './foreign-homes.js';
-import { Rendezvous } from './rendezvous.js';
+import { type Placement, type ServerOrder, serverOrder } from './placement.js';
 
 /** Where one session lives right now. */
 export interface Route {
@@ -20,25 +20,32 @@ export interface Route {
 }
 
 /**
- * Chooses the servers of a session: rendezvous hashing of its key over the servers
- * (or the list's order in failover mode), skipping servers that are down.
+ * Chooses the servers of a session: its key placed over the servers (rendezvous hashing,
+ * or session_pgsql's sum of bytes; the list's order in failover mode), skipping servers
+ * that are down.
  */
 export class ServerRouter {
   readonly servers: readonly Server[];
-  readonly #rendezvous: Rendezvous | undefined;
+  readonly #order: ServerOrder;
   readonly #foreignHomes: ForeignHomes;
 
-  constructor(servers: readonly Server[], failoverMode: boolean, foreignHomes: ForeignHomes) {
+  constructor(
+    servers: readonly Server[],
+    settings: { readonly failoverMode: boolean; readonly placement: Placement },
+    foreignHomes: ForeignHomes,
+  ) {
     this.servers = servers;
     this.#foreignHomes = foreignHomes;
-    this.#rendezvous =
-      failoverMode || servers.length === 1 ? undefined : new Rendezvous(servers.map((s) => s.id));
+    this.#order = serverOrder(
+      servers.map((s) => s.id),
+      settings.placement,
+      settings.failoverMode,
+    );
   }
 
   /** The servers for a stored key, best first. */
   order(key: string): Server[] {
-    if (!this.#rendezvous) return [...this.servers];
-    return this.#rendezvous.rank(key).map((index) => this.servers[index] as Server);
+    return this.#order(key).map((index) => this.servers[index] as Server);
   }
 
   route(key: string): Route {

@@ -2,10 +2,13 @@ import { ErrorCodes, SessionPgsqlError } from '../errors.js';
 import type { Server } from '../server/server.js';
 import { Failover, noServerError } from './failover.js';
 import { ForeignHomes } from './foreign-homes.js';
+import type { Placement } from './placement.js';
 import { type Route, ServerRouter } from './server-router.js';
 
 export interface SessionRoutingSettings {
   readonly failoverMode: boolean;
+  /** How sessions are spread over the servers (not in failover mode). */
+  readonly placement: Placement;
   /** How often failover markers are polled, in milliseconds. */
   readonly healthCheckMillis: number;
   /** Told when moving sessions home after a failover failed (it is tried again). */
@@ -14,7 +17,7 @@ export interface SessionRoutingSettings {
 
 /**
  * Where each session lives and how an operation on it survives a server going away:
- * placement (rendezvous hashing, or the list's order in failover mode), the move to the next
+ * placement (rendezvous hashing or session_pgsql's rule, or the list's order in failover mode), the move to the next
  * server when the target cannot be reached, and failover bookkeeping.
  */
 export class SessionRouting {
@@ -25,7 +28,7 @@ export class SessionRouting {
   constructor(servers: readonly Server[], settings: SessionRoutingSettings) {
     const foreignHomes = new ForeignHomes();
     this.servers = servers;
-    this.#router = new ServerRouter(servers, settings.failoverMode, foreignHomes);
+    this.#router = new ServerRouter(servers, settings, foreignHomes);
     this.failover = new Failover(
       this.#router,
       foreignHomes,

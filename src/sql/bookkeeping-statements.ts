@@ -1,5 +1,6 @@
 import { ROW_PARAMS, SESSION_COLUMNS, VERSION_PARAMS, type VersionParam } from './params.js';
 import { NOW, notify, notifying, rows, type StatementContext, sql } from './statement.js';
+import { TABLE_SHAPE, type TableShapeRow } from './table-shape.js';
 
 /** The row that marks the last garbage collection; never a valid session key. */
 export const GC_MARKER_ID = '!gc';
@@ -54,12 +55,7 @@ RETURNING sess_counter`,
       (p) =>
         `DELETE FROM ${t} WHERE sess_id = ANY(${p.keys}::text[]) AND sess_expire < ${NOW} AND sess_id <> '${GC_MARKER_ID}'`,
     ),
-    tableExists: sql(
-      'table_exists',
-      ['table'],
-      (p) => `SELECT to_regclass(${p.table}::text) IS NOT NULL AS exists`,
-      rows<{ exists: boolean }>(),
-    ),
+    tableShape: sql('table_shape', ['table'], (p) => TABLE_SHAPE(p.table), rows<TableShapeRow>()),
     ping: sql('ping', [], () => 'SELECT 1'),
     // Failover bookkeeping: a marker row per home whose sessions this server holds.
     mark: sql(

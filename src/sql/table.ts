@@ -3,6 +3,7 @@ import { databaseError, ErrorCodes, SessionPgsqlError } from '../errors.js';
 import { bind } from './statement.js';
 import type { Statements } from './statements.js';
 import { quoteIdentifier, type TableName } from './table-name.js';
+import { checkTableShape, type TableShapeRow } from './table-shape.js';
 
 /**
  * The table of session_pgsql with 64-bit times. A table that session_pgsql created
@@ -24,8 +25,33 @@ export function tableScript(
   // One simple query runs as one implicit transaction (rolled back whole on error),
   // serialized by an advisory lock held until it ends, so that several processes
   // starting at once on an empty database do not collide.
-  return `SELECT pg_advisory_xact_lock(${lock});
-CREATE TABLE IF NOT EXISTS ${quotedTable} (
+  return [lockStatement(lock), ...tableStatements(quotedTable, quotedIndex)]
+    .join(';\n')
+    .concat(';');
+}
+
+/** Waits for the transaction-scoped lock that serializes creating and upgrading one table. */
+export function lockTableStatement(table: TableName): string {
+  return lockStatement(lockKey(table.quoted));
+}
+
+/** The table, then its expiry index, each created only when missing. */
+export function createTableStatements(table: TableName): string[] {
+  return tableStatements(table.quoted, quoteIdentifier(indexName(table)));
+}
+
+export function createExpireIndexStatement(table: TableName): string {
+  return expireIndexStatement(table.quoted, quoteIdentifier(indexName(table)));
+}
+
+const lockStatement = (lock: number | string) => `SELECT pg_advisory_xact_lock(${lock})`;
+
+const expireIndexStatement = (quotedTable: string, quotedIndex: string) =>
+  `CREATE INDEX IF NOT EXISTS ${quotedIndex} ON ${quotedTable} (sess_expire)`;
+
+function tableStatements(quotedTable: string, quotedIndex: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${quotedTable} (
   sess_id            text PRIMARY KEY,
   sess_name          text,
   sess_data          text,
@@ -40,8 +66,9 @@ CREATE TABLE IF NOT EXISTS ${quotedTable} (
   sess_notice        integer,
   sess_err_message   text,
   sess_custom        text
-);
-CREATE INDEX IF NOT EXISTS ${quotedIndex} ON ${quotedTable} (sess_expire);`;
+)`,
+    expireIndexStatement(quotedTable, quotedIndex),
+  ];
 }
 
 /**
@@ -57,7 +84,7 @@ export function indexName(table: TableName): string {
   return `${start.join('')}_${hash}_expire_idx`;
 }
 
-/** A stable 31-bit key for the advisory lock that serializes creation of one table. */
+/** A stable 31-bit key for the advisory lock that serializes creation (and upgrades) of one table. */
 export function lockKey(name: string): number {
   let hash = 0x5e55;
   for (const char of name) hash = (Math.imul(hash, 31) + (char.codePointAt(0) ?? 0)) | 0;
@@ -65,9 +92,11 @@ export function lockKey(name: string): number {
 }
 
 /**
- * Makes sure the table exists: looks it up in the catalog and, when missing and
- * `createTable` is on, creates it. A role that only has SELECT, INSERT, UPDATE and
- * DELETE on an existing table never runs DDL.
+ * Makes sure the table exists and can take the store's writes: looks it up in the catalog
+ * and, when missing and `createTable` is on, creates it. A role that only has SELECT,
+ * INSERT, UPDATE and DELETE on an existing table never runs DDL. A table without a primary
+ * key on `sess_id` (session_pgsql before 1.0.1) is refused with SPG_TABLE_UPGRADE_NEEDED;
+ * one with 32-bit times works, with the warning SPG_TABLE_INTEGER_TIMES.
  */
 export async function ensureTable(
   database: Database,
@@ -75,18 +104,18 @@ export async function ensureTable(
   table: TableName,
   createTable: boolean,
 ): Promise<void> {
-  let exists: boolean;
+  let shape: TableShapeRow | undefined;
   try {
-    const { tableExists } = statements;
-    const { rows } = await database.query<{ exists: boolean }>(
-      tableExists,
-      bind(tableExists, { table: table.quoted }),
+    const { tableShape } = statements;
+    const { rows } = await database.query<TableShapeRow>(
+      tableShape,
+      bind(tableShape, { table: table.quoted }),
     );
-    exists = rows[0]?.exists === true;
+    shape = rows[0];
   } catch (cause) {
     throw databaseError(cause, `look up the session table ${table.display}`);
   }
-  if (exists) return;
+  if (shape?.exists) return checkTableShape(shape, table);
   if (!createTable) {
     throw new SessionPgsqlError(
       ErrorCodes.TABLE_SETUP_FAILED,

@@ -50,6 +50,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     );
     this.#routing = new SessionRouting(servers, {
       failoverMode: o.failoverMode,
+      placement: o.placement,
       healthCheckMillis: o.healthCheckMillis,
       onHandBackFailed: warn('SPG_HANDBACK_FAILED', 'moving sessions home after a failover'),
     });

@@ -93,7 +93,11 @@ describe('concurrent PHP requests on one session', () => {
       ],
     });
     assert.equal(reply.error?.code, 'SPG_PARSE_FAILED');
-    assert.doesNotMatch(reply.stderr, /Warning/, 'session_decode() never ran on it (it destroys the session module state)');
+    assert.doesNotMatch(
+      reply.stderr,
+      /Warning/,
+      'session_decode() never ran on it (it destroys the session module state)',
+    );
     assert.equal((await stored(table, id))?.sess_data, json);
   });
 
