@@ -120,7 +120,8 @@ export class PgsqlStore {
       stored = storedForm(session);
       state = carriedState(session, sessionId, this.core);
     } catch (error) {
-      return callback(error);
+      callback(error);
+      return;
     }
     this.core
       .write(sessionId, stored, {
