@@ -14,6 +14,7 @@ import {
   getField,
   PgsqlStore,
   type SessionPgsqlOptions,
+  saveBeforeResponse,
   sessionInfo,
   setField,
 } from '../../src/adapters/express.js';
@@ -51,6 +52,8 @@ export interface AppOptions {
   session?: Omit<session.SessionOptions, 'store' | 'secret'>;
   /** Express's `trust proxy` setting. Default off. */
   trustProxy?: boolean;
+  /** Install saveBeforeResponse() after session(). Default off. */
+  guard?: boolean;
 }
 
 export interface TestApp {
@@ -83,7 +86,9 @@ const text = (value: unknown): string | undefined =>
  * - `POST /max-age?ms=`: sets this session's cookie.maxAge and `remember: true` ("remember me").
  * - `GET /info`, `GET /field`, `POST /field?value=`, `POST /error?level=&message=`,
  *   `GET /error?withMessage=1`: the metadata helpers (they do not modify the session data).
- * - `POST /logout`: destroys the session.
+ * - `POST /logout`: destroys the session. `POST /regenerate`: a new id, keeping the counter.
+ * - `POST /redirect`: counter + 1, then a redirect to /session. `POST /empty`: counter + 1,
+ *   then `res.status(204).end()` (no body).
  * Errors answer 500 with `{ code, message }` (and are kept in `errors`).
  */
 export async function startApp(options: AppOptions): Promise<TestApp> {
@@ -101,6 +106,7 @@ export async function startApp(options: AppOptions): Promise<TestApp> {
       secret: SECRET,
     }),
   );
+  if (options.guard) app.use(saveBeforeResponse());
   app.get('/session', (req, res) => {
     res.json(reply(req));
   });
@@ -143,6 +149,24 @@ export async function startApp(options: AppOptions): Promise<TestApp> {
   });
   app.post('/logout', (req, res, next) => {
     req.session.destroy((error: unknown) => (error ? next(error) : res.json({ ok: true })));
+  });
+  app.post('/regenerate', (req, res, next) => {
+    const counter = fields(req).counter;
+    req.session.regenerate((error: unknown) => {
+      if (error) return next(error);
+      fields(req).counter = counter;
+      res.json(reply(req));
+    });
+  });
+  app.post('/redirect', (req, res) => {
+    const counter = fields(req).counter;
+    fields(req).counter = (typeof counter === 'number' ? counter : 0) + 1;
+    res.redirect('/session');
+  });
+  app.post('/empty', (req, res) => {
+    const counter = fields(req).counter;
+    fields(req).counter = (typeof counter === 'number' ? counter : 0) + 1;
+    res.status(204).end();
   });
   const onError: ErrorRequestHandler = (error: unknown, _req, res, next) => {
     errors.push(error);
