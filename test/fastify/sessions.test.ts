@@ -98,6 +98,34 @@ describe('sessions with @fastify/session', () => {
     assert.deepEqual(next.body.data, { counter: 3 });
   });
 
+  it('concurrent requests changing different keys: both changes kept (merged, not overwritten)', async () => {
+    const client = app.client();
+    const id = (await client.post('/increment')).body.id;
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const replies = await Promise.all(
+      keys.map((key) => client.post(`/set?key=${key}&value=${key}`)),
+    );
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      keys.map(() => 200),
+    );
+    const data = await sql.data(table, id);
+    for (const key of keys) assert.equal(data[key], key, `the change of ${key} is kept`);
+    assert.equal(data.counter, 1);
+  });
+
+  it('a stored session that is not an object: an error, and the row is left as it is', async () => {
+    const client = app.client();
+    const id = (await client.post('/increment')).body.id;
+    await sql.query(`UPDATE ${table} SET sess_data = '42' WHERE sess_id = $1`, [storedKey(id)]);
+    const r = await client.get<{ code: string }>('/session');
+    assert.equal(r.status, 500);
+    assert.equal(r.body.code, 'SPG_INVALID_SESSION_DATA');
+    assert.equal(r.setCookie, undefined, 'no new session replaces it');
+    assert.equal((await sql.mustRow(table, id)).sess_data, '42');
+    app.errors.length = 0;
+  });
+
   it('expires by the database clock: an expired row is a new session, whatever the cookie says', async () => {
     const client = app.client();
     await client.post('/set?key=secret&value=kept');
