@@ -111,7 +111,7 @@ describe('metadata helpers with @fastify/session', () => {
     assert.throws(() => getField({ session: {}, sessionStore: app.store }), noSession);
     assert.throws(() => getField({ session: { sessionId: 'x' }, sessionStore: {} }), noSession);
     const bare = Fastify();
-    bare.get('/info', async (request) => sessionInfo(request as never));
+    bare.get('/info', async (request) => sessionInfo(request));
     const r = await bare.inject({ method: 'GET', url: '/info' });
     assert.equal(r.statusCode, 500);
     assert.equal(r.json<{ code: string }>().code, 'SPG_NO_SESSION');
