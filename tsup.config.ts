@@ -1,7 +1,11 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'adapters/express': 'src/adapters/express.ts' },
+  entry: {
+    index: 'src/index.ts',
+    'adapters/express': 'src/adapters/express.ts',
+    'adapters/fastify': 'src/adapters/fastify.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -10,6 +10,13 @@ import type {
   SessionState,
 } from '../store/session-state.js';
 import { SessionPgsql } from '../store/store.js';
+import {
+  clientAddress,
+  lifetimeSecondsUntil,
+  noSession,
+  type RequestSession,
+} from './request-state.js';
+import { committers, type GuardedRequest } from './save-before-response.js';
 
 type Callback<T = void> = (error?: unknown, value?: T) => void;
 
@@ -29,16 +36,10 @@ type StoredSession = { cookie?: { expires?: unknown; originalMaxAge?: number | n
 >;
 
 /** What the store knows of each request's session, keyed by the object express-session hands around. */
-interface RequestSession {
-  readonly state: SessionState;
-  /**
-   * `cookie.originalMaxAge` as read. express-session recomputes it from the clock whenever
-   * it sets the expiry (`rolling`, `resetMaxAge`): 600000 can come back as 599999 when a
-   * millisecond ticks in between, which would defeat the short circuit.
-   */
-  readonly originalMaxAge?: number | undefined;
-}
 const sessions = new WeakMap<object, RequestSession>();
+/** Sessions saveBeforeResponse stored (or failed to store) in this request: express-session's save after it is a no-op. */
+const committed = new WeakSet<object>();
+const failedCommits = new WeakSet<object>();
 
 /**
  * An express-session store keeping sessions in PostgreSQL. Pass the options of
@@ -51,6 +52,7 @@ export class PgsqlStore extends session.Store {
     super();
     this.core =
       options instanceof SessionPgsql ? options : new SessionPgsql<StoredSession>(options);
+    committers.set(this, (req) => this.#commit(req));
   }
 
   override get(
@@ -84,18 +86,29 @@ export class PgsqlStore extends session.Store {
   }
 
   override set(sid: string, data: SessionData, callback?: Callback): void {
+    const known = sessions.get(data);
     const stored: StoredSession = {
       ...data,
-      cookie: withoutExpires(data.cookie, sessions.get(data)?.originalMaxAge),
+      cookie: withoutExpires(data.cookie, known?.originalMaxAge),
     };
-    this.core.write(sid, stored, writeOptions(data)).then(
+    if (this.#storedAlready(data, stored)) {
+      callback?.();
+      return;
+    }
+    // a new session: its state keeps what is written, for a later save in this request
+    if (known?.state.id !== sid) sessions.set(data, { state: this.core.newState(sid) });
+    this.core.write(sid, stored, writeOptions(sid, data)).then(
       () => callback?.(),
       (error: unknown) => callback?.(error),
     );
   }
 
   override touch(sid: string, data: SessionData, callback?: Callback): void {
-    this.core.touch(sid, writeOptions(data)).then(
+    if (committed.has(data) || failedCommits.has(data)) {
+      callback?.();
+      return;
+    }
+    this.core.touch(sid, writeOptions(sid, data)).then(
       () => callback?.(),
       (error: unknown) => callback?.(error),
     );
@@ -140,6 +153,41 @@ export class PgsqlStore extends session.Store {
   /** Stops background work and closes the connections the store opened. */
   close(): Promise<void> {
     return this.core.close();
+  }
+
+  /**
+   * saveBeforeResponse: stores the request's session now, when express-session would store
+   * it at the end of the request: a session that was read (express-session then saves or
+   * touches it), or a new one with data in it. A new session with nothing in it is left to
+   * express-session (nothing is lost if storing it fails).
+   */
+  async #commit(req: GuardedRequest): Promise<void> {
+    const session = req.session as (session.Session & SessionData) | null | undefined;
+    if (!session || typeof req.sessionID !== 'string') return;
+    const read = sessions.get(session)?.state.snapshot !== undefined;
+    if (!read && !Object.keys(session).some((key) => key !== 'cookie')) return;
+    session.touch(); // as express-session does before saving: the cookie's expiry from now
+    try {
+      // its save, so that express-session knows the session is saved
+      await new Promise<void>((resolve, reject) =>
+        session.save((error?: unknown) => (error ? reject(error) : resolve())),
+      );
+      committed.add(session);
+    } catch (error) {
+      failedCommits.add(session); // the error answer stores nothing either
+      throw error;
+    }
+  }
+
+  /** After saveBeforeResponse: true when `stored` is what it stored (or it failed: not again). */
+  #storedAlready(data: object, stored: StoredSession): boolean {
+    if (failedCommits.has(data)) return true;
+    if (!committed.has(data)) return false;
+    const state = sessions.get(data)?.state;
+    return (
+      state?.dirty === false &&
+      state.snapshot?.raw === this.core.options.serializer.stringify(stored)
+    );
   }
 }
 
@@ -214,27 +262,32 @@ function withoutExpires(cookie: unknown, readMaxAge: number | undefined): Record
   return rest;
 }
 
-function writeOptions(data: SessionData): {
+function writeOptions(
+  sid: string,
+  data: SessionData,
+): {
   lifetimeSeconds: number | undefined;
   address: string | undefined;
   state: SessionState | undefined;
 } {
   const expires = (data.cookie as { expires?: Date | string | null } | undefined)?.expires;
-  const req = (data as { req?: RequestLike }).req;
   return {
-    lifetimeSeconds: expires ? (new Date(expires).getTime() - Date.now()) / 1000 : undefined,
-    address: req?.ip ?? req?.socket?.remoteAddress,
-    state: sessions.get(data)?.state,
+    lifetimeSeconds: lifetimeSecondsUntil(expires),
+    address: clientAddress((data as { req?: RequestLike }).req),
+    state: sessionState(sid, data),
   };
+}
+
+/** The state of this session object, if it is of this id. */
+function sessionState(sid: string, data: object): SessionState | undefined {
+  const state = sessions.get(data)?.state;
+  return state?.id === sid ? state : undefined;
 }
 
 function stateOf(req: RequestLike): SessionState {
   const store = req.sessionStore;
   if (!req.session || !(store instanceof PgsqlStore) || typeof req.sessionID !== 'string') {
-    throw new SessionPgsqlError(
-      ErrorCodes.NO_SESSION,
-      'this request has no session from a PgsqlStore (is express-session installed before this route?)',
-    );
+    throw noSession('is express-session installed before this route?');
   }
   let known = sessions.get(req.session);
   if (!known) {
@@ -272,3 +325,4 @@ export function getError(req: RequestLike, withMessage = false): ErrorCounters {
 export { ErrorCodes, SessionPgsqlError } from '../errors.js';
 export type { SessionPgsqlOptions } from '../options/options.js';
 export type { ErrorCounters, ErrorLevel, SessionInfo } from '../store/session-state.js';
+export { saveBeforeResponse } from './save-before-response.js';

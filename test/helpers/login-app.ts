@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler } from 'express';
 import session from 'express-session';
-import { Client, SECRET } from './express-app.js';
+import { Client, EXPRESS_COOKIE, SECRET } from './express-app.js';
 
 /** What `GET /me` answers. */
 export interface Me {
@@ -99,7 +99,7 @@ export async function startLoginApp(store: session.Store, port = 0): Promise<Log
     url,
     port: listeningOn,
     errors,
-    client: () => new Client(url),
+    client: () => new Client(url, EXPRESS_COOKIE),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -7,8 +7,10 @@
 
 /**
  * What the ES module and the CommonJS scripts both do, with the names their imports bind:
- * a write and a read through the core and through the express-session store on the real
- * database, a coded error, and a store without `db` while PGlite is not installed.
+ * a write and a read through the core, through the express-session store and through the
+ * @fastify/session store on the real database (the latter without @fastify/session
+ * installed: it needs none of it), a coded error, and a store without `db` while PGlite is
+ * not installed.
  */
 const checkBody = `
 async function main() {
@@ -35,6 +37,16 @@ async function main() {
   );
   await store.close();
 
+  const fastifyStore = new FastifyStore({ db: url, table: 'tarball_' + format + '_fastify', gcInterval: 0 });
+  const fastifySession = { cookie: { originalMaxAge: 60000, expires: new Date(Date.now() + 60000), path: '/' }, views: 2 };
+  await new Promise((resolve, reject) =>
+    fastifyStore.set(id, fastifySession, (error) => (error ? reject(error) : resolve())),
+  );
+  const fastifyGot = await new Promise((resolve, reject) =>
+    fastifyStore.get(id, (error, value) => (error ? reject(error) : resolve(value))),
+  );
+  await fastifyStore.close();
+
   const embedded = new SessionPgsql({ gcInterval: 0 });
   const unavailable = await embedded.read(id).then(
     () => null,
@@ -54,7 +66,10 @@ async function main() {
     invalid,
     isStore: store instanceof session.Store,
     views: got?.views,
-    oneErrorClass: ExpressSessionPgsqlError === SessionPgsqlError,
+    fastifyViews: fastifyGot?.views,
+    fastifySharesCore: new FastifyStore(core).core === core,
+    oneErrorClass:
+      ExpressSessionPgsqlError === SessionPgsqlError && FastifySessionPgsqlError === SessionPgsqlError,
     code: ErrorCodes.EMBEDDED_UNAVAILABLE,
     unavailable,
   }));
@@ -70,9 +85,13 @@ import { fileURLToPath } from 'node:url';
 import session from 'express-session';
 import { ErrorCodes, SessionPgsql, SessionPgsqlError } from 'session-pgsql';
 import { PgsqlStore, SessionPgsqlError as ExpressSessionPgsqlError } from 'session-pgsql/express';
+import {
+  PgsqlStore as FastifyStore,
+  SessionPgsqlError as FastifySessionPgsqlError,
+} from 'session-pgsql/fastify';
 
 const format = 'esm';
-const resolved = ['session-pgsql', 'session-pgsql/express'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify'].map((name) =>
   fileURLToPath(import.meta.resolve(name)),
 );
 ${checkBody}`;
@@ -81,9 +100,15 @@ export const cjsScript = `const { randomBytes } = require('node:crypto');
 const session = require('express-session');
 const { ErrorCodes, SessionPgsql, SessionPgsqlError } = require('session-pgsql');
 const { PgsqlStore, SessionPgsqlError: ExpressSessionPgsqlError } = require('session-pgsql/express');
+const {
+  PgsqlStore: FastifyStore,
+  SessionPgsqlError: FastifySessionPgsqlError,
+} = require('session-pgsql/fastify');
 
 const format = 'cjs';
-const resolved = ['session-pgsql', 'session-pgsql/express'].map((name) => require.resolve(name));
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify'].map((name) =>
+  require.resolve(name),
+);
 ${checkBody}`;
 
 /** A TypeScript ES module consumer: wrong uses are marked, so types that are `any` fail too. */
@@ -96,6 +121,13 @@ import {
   type SessionPgsqlOptions,
 } from 'session-pgsql';
 import { PgsqlStore, type SessionInfo, sessionInfo } from 'session-pgsql/express';
+import fastifySession from '@fastify/session';
+import Fastify from 'fastify';
+import {
+  PgsqlStore as FastifyStore,
+  sessionInfo as fastifySessionInfo,
+  setField,
+} from 'session-pgsql/fastify';
 
 declare module 'express-session' {
   interface SessionData {
@@ -122,13 +154,26 @@ const store: session.Store = new PgsqlStore({ db: 'host=db dbname=app', shortCir
 new PgsqlStore({ sessionTTL: 5 });
 const info: SessionInfo = sessionInfo({ session: {} });
 const accesses: number = info.accesses;
-console.log(a, code, store, accesses);
+// the fastify store is what @fastify/session takes, alone or sharing a core
+const fastifyStore: fastifySession.SessionStore = new FastifyStore({ db: 'host=db dbname=app' });
+const shared = new FastifyStore(new SessionPgsql({ db: 'host=db dbname=app' }));
+const app = Fastify();
+await app.register(fastifySession, { secret: 'a secret of at least 32 characters!!', store: fastifyStore });
+app.get('/', async (request) => {
+  setField(request, 'plan=pro');
+  // @ts-expect-error the field is a string or null
+  setField(request, 5);
+  const created: Date | null = fastifySessionInfo(request).created;
+  return { created };
+});
+console.log(a, code, store, accesses, shared);
 `;
 
 /** The same from CommonJS TypeScript (.cts): the require condition's declarations. */
 export const cjsConsumer = `import session = require('express-session');
 import core = require('session-pgsql');
 import { PgsqlStore, SessionPgsqlError } from 'session-pgsql/express';
+import fastify = require('session-pgsql/fastify');
 
 async function main(): Promise<void> {
   const s: core.SessionPgsql<{ a: number }> = new core.SessionPgsql<{ a: number }>({ gcInterval: 0 });
@@ -138,6 +183,9 @@ async function main(): Promise<void> {
   const code: core.ErrorCode = core.ErrorCodes.CLOSED;
   const error: core.SessionPgsqlError = new SessionPgsqlError(code, 'closed');
   const store: session.Store = new PgsqlStore({ db: 'postgres://localhost/app' });
+  const fastifyStore: fastify.PgsqlStore = new fastify.PgsqlStore({ db: 'postgres://localhost/app' });
+  const counters: fastify.ErrorCounters = fastify.getError({ session: null });
+  console.log(fastifyStore, counters);
   // @ts-expect-error a code that does not exist
   const wrong: core.ErrorCode = 'SPG_NOT_A_CODE';
   console.log(a, error, store, wrong);
@@ -153,6 +201,8 @@ export interface ScriptResult {
   invalid: { code: string; coded: boolean } | null;
   isStore: boolean;
   views: unknown;
+  fastifyViews: unknown;
+  fastifySharesCore: boolean;
   oneErrorClass: boolean;
   code: string;
   unavailable: { coded: boolean; code: string; message: string; causeCode: string } | null;

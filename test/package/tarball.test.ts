@@ -164,7 +164,14 @@ describe('the package as npm packs and installs it', () => {
       };
       pgliteBytes = await bytesUnder(join(root, 'node_modules', PGLITE));
       // What a TypeScript consumer adds, after the production install was measured.
-      const types = ['@types/node', '@types/express-session'];
+      // and a Fastify application's packages, to check the fastify store against their types
+      const types = [
+        '@types/node',
+        '@types/express-session',
+        'fastify',
+        '@fastify/session',
+        '@fastify/cookie',
+      ];
       const versions = await Promise.all(types.map(async (t) => `${t}@${await repoVersion(t)}`));
       await timed('npm install -D @types', () =>
         run('npm', [...npmInstall, '--save-dev', ...versions], app),
@@ -177,7 +184,7 @@ describe('the package as npm packs and installs it', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('holds the build of both entry points, the PHP handler, LICENSE, README and CHANGELOG, and nothing else', (t) => {
+  it('holds the build of every entry point, the PHP handler, LICENSE, README and CHANGELOG, and nothing else', (t) => {
     t.diagnostic(`tarball: ${packed.join(', ')}`);
     const required = [
       'CHANGELOG.md',
@@ -189,7 +196,7 @@ describe('the package as npm packs and installs it', () => {
       'php/src/PgsqlSessionHandler.php',
       'php/src/Statements.php',
       'php/src/functions.php',
-      ...['index', 'adapters/express'].flatMap((entry) =>
+      ...['index', 'adapters/express', 'adapters/fastify'].flatMap((entry) =>
         ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`),
       ),
     ];
@@ -246,12 +253,15 @@ describe('the package as npm packs and installs it', () => {
     assert.deepEqual(result.resolved, [
       join(dist, `index.${ext}`),
       join(dist, 'adapters', `express.${ext}`),
+      join(dist, 'adapters', `fastify.${ext}`),
     ]);
     assert.equal(result.written, true);
     assert.deepEqual(result.read, { format });
     assert.deepEqual(result.invalid, { code: 'SPG_INVALID_SESSION_ID', coded: true });
     assert.equal(result.isStore, true, 'PgsqlStore is an express-session Store');
     assert.equal(result.views, 1);
+    assert.equal(result.fastifyViews, 2, 'the fastify store, without @fastify/session installed');
+    assert.equal(result.fastifySharesCore, true);
     assert.equal(result.oneErrorClass, true, 'both entry points share one SessionPgsqlError');
     assert.equal(result.code, 'SPG_EMBEDDED_UNAVAILABLE');
     assert.ok(result.unavailable, 'a store without db and without PGlite must reject');
@@ -343,6 +353,8 @@ describe('the package as npm packs and installs it', () => {
         'index.d.cts',
         'adapters/express.d.ts',
         'adapters/express.d.cts',
+        'adapters/fastify.d.ts',
+        'adapters/fastify.d.cts',
       ];
       const listed = stdout.split('\n');
       for (const file of declarations) {
