@@ -121,7 +121,10 @@ export function redact(db: string): string {
     }
   }
   // A value is quoted ('a secret') or runs to the next unescaped space (a\ secret).
-  return db.replace(/(password\s*=\s*)('(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)*)/gi, '$1***');
+  return db.replace(
+    /(password[ \t\n\r\f\v]*=[ \t\n\r\f\v]*)('(?:[^'\\]|\\.)*'|(?:[^ \t\n\r\f\v'\\]|\\.)*)/gi,
+    '$1***',
+  );
 }
 
 /** One server entry of `db`: one or several hosts (a primary and its standbys). */
