@@ -1,20 +1,16 @@
 import type { SessionData } from 'express-session';
 import session from 'express-session';
-import { ErrorCodes, SessionPgsqlError } from '../errors.js';
 import type { SessionPgsqlOptions } from '../options/options.js';
 import type { LoadedSession } from '../store/session-reader.js';
-import type {
-  ErrorCounters,
-  ErrorLevel,
-  SessionInfo,
-  SessionState,
-} from '../store/session-state.js';
+import type { SessionState } from '../store/session-state.js';
 import { SessionPgsql } from '../store/store.js';
+import { metadataHelpers } from './metadata-helpers.js';
 import {
   clientAddress,
   lifetimeSecondsUntil,
   noSession,
   type RequestSession,
+  sessionObject,
 } from './request-state.js';
 import { committers, type GuardedRequest } from './save-before-response.js';
 
@@ -201,13 +197,7 @@ function sessionOf(loaded: LoadedSession<StoredSession>): StoredSession {
     loaded.data === undefined
       ? { cookie: loaded.expiredData?.cookie ?? { originalMaxAge: null } }
       : loaded.data;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new SessionPgsqlError(
-      ErrorCodes.INVALID_SESSION_DATA,
-      `the stored session is ${Array.isArray(data) ? 'an array' : `a ${data === null ? 'null' : typeof data}`}, not an object: express-session cannot use it (the row is left as it is)`,
-    );
-  }
-  const session = data as StoredSession;
+  const session = sessionObject(data, 'express-session') as StoredSession;
   const cookie =
     typeof session.cookie === 'object' && session.cookie !== null ? session.cookie : undefined;
   const remaining = loaded.state.remainingMillis();
@@ -297,30 +287,7 @@ function stateOf(req: RequestLike): SessionState {
   return known.state;
 }
 
-/** The session's row: id, server, accesses, counters, times and addresses (session_pgsql_info). */
-export function sessionInfo(req: RequestLike): SessionInfo {
-  return stateOf(req).info();
-}
-
-/** The free application field (session_pgsql_get_field). */
-export function getField(req: RequestLike): string | null {
-  return stateOf(req).getField();
-}
-
-/** Sets the free application field; it is written at the end of the request (session_pgsql_set_field). */
-export function setField(req: RequestLike, value: string | null): void {
-  stateOf(req).setField(value);
-}
-
-/** Raises the error, warning or notice counter, with an optional message (session_pgsql_add_error). */
-export function addError(req: RequestLike, level: ErrorLevel, message?: string): void {
-  stateOf(req).addError(level, message);
-}
-
-/** The error, warning and notice counters, and the last message when asked (session_pgsql_get_error). */
-export function getError(req: RequestLike, withMessage = false): ErrorCounters {
-  return stateOf(req).getError(withMessage);
-}
+export const { sessionInfo, getField, setField, addError, getError } = metadataHelpers(stateOf);
 
 export { ErrorCodes, SessionPgsqlError } from '../errors.js';
 export type { SessionPgsqlOptions } from '../options/options.js';

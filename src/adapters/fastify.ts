@@ -5,13 +5,9 @@
  */
 import type { SessionPgsqlOptions } from '../options/options.js';
 import type { LoadedSession } from '../store/session-reader.js';
-import type {
-  ErrorCounters,
-  ErrorLevel,
-  SessionInfo,
-  SessionState,
-} from '../store/session-state.js';
+import type { SessionState } from '../store/session-state.js';
 import { SessionPgsql } from '../store/store.js';
+import { metadataHelpers } from './metadata-helpers.js';
 import {
   type AddressSource,
   clientAddress,
@@ -246,30 +242,7 @@ function stateOf(request: FastifyRequestLike): SessionState {
   return carriedState(session, id, sessionStore.core);
 }
 
-/** The session's row: id, server, accesses, counters, times and addresses (session_pgsql_info). */
-export function sessionInfo(request: FastifyRequestLike): SessionInfo {
-  return stateOf(request).info();
-}
-
-/** The free application field (session_pgsql_get_field). */
-export function getField(request: FastifyRequestLike): string | null {
-  return stateOf(request).getField();
-}
-
-/** Sets the free application field; it is written when the session is saved (session_pgsql_set_field). */
-export function setField(request: FastifyRequestLike, value: string | null): void {
-  stateOf(request).setField(value);
-}
-
-/** Raises the error, warning or notice counter, with an optional message (session_pgsql_add_error). */
-export function addError(request: FastifyRequestLike, level: ErrorLevel, message?: string): void {
-  stateOf(request).addError(level, message);
-}
-
-/** The error, warning and notice counters, and the last message when asked (session_pgsql_get_error). */
-export function getError(request: FastifyRequestLike, withMessage = false): ErrorCounters {
-  return stateOf(request).getError(withMessage);
-}
+export const { sessionInfo, getField, setField, addError, getError } = metadataHelpers(stateOf);
 
 export { ErrorCodes, SessionPgsqlError } from '../errors.js';
 export type { SessionPgsqlOptions } from '../options/options.js';
