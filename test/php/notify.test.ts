@@ -37,7 +37,9 @@ async function nodeCache(table: string, hashIds: boolean): Promise<SessionPgsql<
     table,
     gcInterval: 0,
     cache: true,
-    cacheHeartbeatMillis: 200,
+    // Long enough that no heartbeat falls due during a test: a heartbeat late on a busy
+    // machine empties the cache, which would drop the stale copy this test looks for.
+    cacheHeartbeatMillis: 60_000,
     serializer: raw,
     hashIds,
   });
