@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { reportFault } from '../faults/fault-report.js';
+import { createSessionPgsqlTable } from '../helpers/session-pgsql-table.js';
 import {
   expireInDatabase,
   newId,
@@ -126,22 +127,7 @@ describe("a table created by session_pgsql's own DDL (integer times)", () => {
   before(async () => {
     table = uniqueTable('legacy');
     // session_pgsql's README, 1.0.1 and later (with the PRIMARY KEY)
-    await admin.query(`CREATE TABLE ${quoted(table)} (
-      sess_id            text PRIMARY KEY,
-      sess_name          text,
-      sess_data          text,
-      sess_created       integer,
-      sess_modified      integer,
-      sess_expire        integer,
-      sess_addr_created  text,
-      sess_addr_modified text,
-      sess_counter       integer,
-      sess_error         integer,
-      sess_warning       integer,
-      sess_notice        integer,
-      sess_err_message   text,
-      sess_custom        text
-    )`);
+    await createSessionPgsqlTable(admin, table, { primaryKey: true });
   });
 
   it('works as is: write, read, merge, touch, metadata, destroy', async () => {
