@@ -35,8 +35,8 @@ export interface HonoCookieOptions {
 export type GetConnInfo = (c: Context) => ConnInfo;
 
 export interface HonoSessionOptions {
-  /** The store: a `SessionPgsql` (to share it), or its options. */
-  readonly store: SessionPgsql<StoredSession> | SessionPgsqlOptions<StoredSession>;
+  /** The store: a `SessionPgsql` (to share it, with other adapters too), or its options. */
+  readonly store: SessionPgsql<unknown> | SessionPgsqlOptions<StoredSession>;
   /**
    * The key the session cookie is signed with (HMAC-SHA256, hono/cookie's signed cookies),
    * at least 32 characters. A list rotates keys: the first signs, every one verifies.
@@ -113,8 +113,11 @@ export const HONO_OPTIONS = {
   store: custom<HonoSessionOptions['store'], SessionPgsql<StoredSession>>(
     { defaultText: 'required', valuesText: 'a `SessionPgsql`, or its options' },
     (value, name) => {
-      if (value instanceof SessionPgsql) return value;
-      if (typeof value === 'object' && value !== null) return new SessionPgsql(value);
+      // the middleware stores objects of fields: what any serializer of the store takes
+      if (value instanceof SessionPgsql) return value as SessionPgsql<StoredSession>;
+      if (typeof value === 'object' && value !== null) {
+        return new SessionPgsql<StoredSession>(value as SessionPgsqlOptions<StoredSession>);
+      }
       return invalidOption(name, 'a SessionPgsql or its options', value);
     },
   ),

@@ -20,6 +20,7 @@ import {
 import { Session, type SessionData, type SessionHandle } from './hono-session.js';
 import { metadataHelpers } from './metadata-helpers.js';
 import { noSession, sessionObject } from './request-state.js';
+import { ANSWER_HEADERS } from './save-before-response.js';
 
 /** hono/cookie's cookie attributes. */
 type CookieOptions = NonNullable<Parameters<typeof setSignedCookie>[4]>;
@@ -29,10 +30,15 @@ export interface SessionVariables<Data extends SessionData = SessionData> {
   session: Session<Data>;
 }
 
-/** The middleware, and the store it uses (to close it on shutdown). */
-export type SessionMiddleware<Data extends SessionData = SessionData> = MiddlewareHandler<{
+/** Hono's Env of an app using sessions: `new Hono<SessionEnv<MyData>>()`. */
+export type SessionEnv<Data extends SessionData = SessionData> = {
   Variables: SessionVariables<Data>;
-}> & { readonly store: SessionPgsql<StoredSession> };
+};
+
+/** The middleware, and the store it uses (to close it on shutdown). */
+export type SessionMiddleware<Data extends SessionData = SessionData> = MiddlewareHandler<
+  SessionEnv<Data>
+> & { readonly store: SessionPgsql<StoredSession> };
 
 /** Each request's session, by its context: what the metadata helpers and the save find. */
 const handles = new WeakMap<object, SessionHandle>();
@@ -50,16 +56,35 @@ export function sessionMiddleware<Data extends SessionData = SessionData>(
   const o = resolveHonoOptions(options);
   const connInfo: Promise<GetConnInfo | undefined> =
     o.getConnInfo === undefined ? loadNodeConnInfo() : Promise.resolve(o.getConnInfo);
-  const middleware: MiddlewareHandler<{ Variables: SessionVariables<Data> }> =
-    async function sessionPgsql(c, next) {
-      const cookie = await signedSessionId(c, o);
-      const handle = await readSession(o.store, cookie?.id);
-      handles.set(c, handle);
-      c.set('session', new Session<Data>(handle, o.store));
-      await next();
+  const middleware: MiddlewareHandler<SessionEnv<Data>> = async function sessionPgsql(c, next) {
+    const cookie = await signedSessionId(c, o);
+    const handle = await readSession(o.store, cookie?.id);
+    handles.set(c, handle);
+    c.set('session', new Session<Data>(handle, o.store));
+    await next();
+    try {
       await storeSession(c, handle, o, cookie, await connInfo);
-    };
+    } catch (error) {
+      giveUpAnswer(c);
+      throw error; // Hono's error handler answers instead
+    }
+  };
   return Object.assign(middleware, { store: o.store });
+}
+
+/**
+ * Drops the handler's answer when its session could not be stored: Hono's error handler
+ * answers instead, and Hono gives that answer the headers of the current one (those of
+ * middleware, such as CORS), so the headers that describe the answer given up (a
+ * redirect's Location, its Content-Type...) are removed first.
+ */
+function giveUpAnswer(c: Context): void {
+  const given = c.res;
+  const headers = new Headers(given.headers);
+  for (const name of ANSWER_HEADERS) headers.delete(name);
+  given.body?.cancel().catch(() => {});
+  c.res = undefined; // no merge of the given-up answer's headers into the next one
+  c.res = new Response(null, { status: 500, headers });
 }
 
 /** The session id of the request's cookie, if its signature is one of the secrets'. */

@@ -75,6 +75,7 @@ const reply = (c: Context<Env>): SessionReply => {
  * - `GET /session`: reads only. `POST /increment`: counter + 1. `POST /set?key=&value=`.
  * - `GET /info`, `GET /field`, `POST /field?value=`, `POST /error?level=&message=`,
  *   `GET /error?withMessage=1`: the metadata helpers.
+ * - `POST /redirect`: counter + 1, then a redirect (302) to `/session`.
  * - `POST /logout`: destroys the session. `POST /regenerate`: a new id, keeping the counter.
  * Errors answer 500 with `{ code, message }` (and are kept in `errors`).
  */
@@ -104,6 +105,11 @@ export async function startHonoApp(options: HonoAppOptions): Promise<HonoTestApp
     if (key === undefined) throw new Error('POST /set needs ?key=');
     c.get('session').set(key, c.req.query('value') ?? null);
     return c.json(reply(c));
+  });
+  app.post('/redirect', (c) => {
+    const session = c.get('session');
+    session.set('counter', (session.get('counter') ?? 0) + 1);
+    return c.redirect('/session');
   });
   app.get('/info', (c) => c.json(sessionInfo(c)));
   app.get('/field', (c) => c.json({ field: getField(c) }));
