@@ -76,6 +76,7 @@ const reply = (c: Context<Env>): SessionReply => {
  * - `GET /info`, `GET /field`, `POST /field?value=`, `POST /error?level=&message=`,
  *   `GET /error?withMessage=1`: the metadata helpers.
  * - `POST /redirect`: counter + 1, then a redirect (302) to `/session`.
+ * - `POST /fail`: sets `attempted`, then throws.
  * - `POST /logout`: destroys the session. `POST /regenerate`: a new id, keeping the counter.
  * Errors answer 500 with `{ code, message }` (and are kept in `errors`).
  */
@@ -110,6 +111,10 @@ export async function startHonoApp(options: HonoAppOptions): Promise<HonoTestApp
     const session = c.get('session');
     session.set('counter', (session.get('counter') ?? 0) + 1);
     return c.redirect('/session');
+  });
+  app.post('/fail', (c) => {
+    c.get('session').set('attempted', true);
+    throw new Error('the handler failed');
   });
   app.get('/info', (c) => c.json(sessionInfo(c)));
   app.get('/field', (c) => c.json({ field: getField(c) }));

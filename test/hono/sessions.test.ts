@@ -200,6 +200,32 @@ describe('sessions with the Hono middleware', () => {
   });
 });
 
+describe('saveUninitialized: true, and a handler that throws', () => {
+  const table = 'hono_save_uninitialized';
+  let app: HonoTestApp;
+
+  before(async () => {
+    app = await startHonoApp({ store: { db: url, table }, session: { saveUninitialized: true } });
+  });
+  after(() => app.close());
+
+  it('a new visitor is stored at once, with its cookie', async () => {
+    const r = await app.client().get('/session');
+    assert.ok(r.setId);
+    assert.equal((await sql.mustRow(table, r.setId)).sess_data, '{}');
+  });
+
+  it("the session is stored with the handler's error answer too, as express-session does", async () => {
+    const client = app.client();
+    const id = (await client.post('/increment')).body.id;
+    const r = await client.post<{ message: string }>('/fail');
+    assert.equal(r.status, 500);
+    assert.equal(r.body.message, 'the handler failed');
+    assert.deepEqual(await sql.data(table, id), { counter: 1, attempted: true });
+    app.errors.length = 0;
+  });
+});
+
 describe('secret rotation', () => {
   const table = 'hono_rotation';
   const OLD = 'the-old-secret-of-32-characters-or-more';
