@@ -210,6 +210,41 @@ describe('the client address', () => {
   });
 });
 
+describe('cookie options', () => {
+  const store = new SessionPgsql({ db: url, table: 'hono_cookie_options', gcInterval: 0 });
+  after(() => store.close());
+
+  it("prefix 'host': the __Host- cookie is set, read back and cleared", async () => {
+    const app = new Hono()
+      .use(
+        sessionMiddleware<{ n: number }>({
+          store,
+          secret: HONO_SECRET,
+          cookie: { prefix: 'host' },
+        }),
+      )
+      .post('/', (c) => {
+        c.get('session').set('n', (c.get('session').get('n') ?? 0) + 1);
+        return c.json(c.get('session'));
+      })
+      .post('/logout', async (c) => {
+        await c.get('session').destroy();
+        return c.text('bye');
+      });
+    const first = await app.request('/', { method: 'POST' });
+    const setCookie = first.headers.get('set-cookie') ?? '';
+    assert.match(
+      setCookie,
+      /^__Host-sid=[^;]+; Max-Age=1440; Path=\/; Expires=[^;]+; HttpOnly; Secure; SameSite=Lax$/,
+    );
+    const cookie = setCookie.split(';')[0] ?? '';
+    const second = await app.request('/', { method: 'POST', headers: { cookie } });
+    assert.deepEqual(await second.json(), { n: 2 });
+    const out = await app.request('/logout', { method: 'POST', headers: { cookie } });
+    assert.match(out.headers.get('set-cookie') ?? '', /^__Host-sid=; Max-Age=0; Path=\/;/);
+  });
+});
+
 describe('options', () => {
   const store = new SessionPgsql({ db: url, table: 'hono_options', gcInterval: 0 });
   after(() => store.close());
