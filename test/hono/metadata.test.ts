@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Hono } from 'hono';
+import { PgsqlStore } from '../../src/adapters/express.js';
 import {
   getField,
   type SessionEnv,
@@ -246,7 +247,11 @@ describe('cookie options', () => {
 });
 
 describe('options', () => {
-  const store = new SessionPgsql({ db: url, table: 'hono_options', gcInterval: 0 });
+  const store = new SessionPgsql<Record<string, unknown>>({
+    db: url,
+    table: 'hono_options',
+    gcInterval: 0,
+  });
   after(() => store.close());
   const invalid = { code: 'SPG_INVALID_OPTION' };
 
@@ -281,5 +286,8 @@ describe('options', () => {
     );
     const made = sessionMiddleware({ store, secret });
     assert.equal(made.store, store);
+    // one core for the Express store and the Hono middleware
+    const express = new PgsqlStore(store);
+    assert.equal(sessionMiddleware({ store: express.core, secret }).store, store);
   });
 });
