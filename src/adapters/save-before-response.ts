@@ -22,7 +22,7 @@ export interface GuardedResponse {
 }
 
 /** Headers that describe the answer given up when storing failed (`res.redirect`'s Location...). */
-const ANSWER_HEADERS = [
+export const ANSWER_HEADERS = [
   'content-type',
   'content-length',
   'content-disposition',

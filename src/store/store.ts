@@ -75,6 +75,11 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     return key === undefined ? undefined : this.#reader.read(id, key);
   }
 
+  /** A new session id (256 random bits) that `idPattern` accepts, for adapters that make their own ids. */
+  generateId(): string {
+    return this.#ids.generate();
+  }
+
   /** A state for a session that has not been read (a new one), to hold metadata changes. */
   newState(id: string): SessionState {
     return new SessionState(id, this.#routing.route(this.#ids.key(id) ?? '').target);

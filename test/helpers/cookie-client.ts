@@ -10,6 +10,8 @@ export interface CookieFormat {
   /** Before the signed value: `s:` for express-session, none for @fastify/session by default. */
   readonly prefix: string;
   readonly secret: string;
+  /** How the framework signs an id, when not as cookie-signature does (hono/cookie keeps base64's padding). */
+  readonly sign?: (id: string, secret: string) => string;
 }
 
 /** The cookie signature of cookie-signature and @fastify/cookie (HMAC-SHA256, base64 without padding). */
@@ -56,7 +58,9 @@ export class Client {
 
   /** Puts a cookie for this session id in the jar, signed as the framework signs it. */
   useSessionId(id: string, secret = this.#format.secret): void {
-    this.#cookie = encodeURIComponent(signedCookieValue(id, secret, this.#format.prefix));
+    const signed =
+      this.#format.sign?.(id, secret) ?? signedCookieValue(id, secret, this.#format.prefix);
+    this.#cookie = encodeURIComponent(signed);
   }
 
   /** Empties the jar: the next request is a new visitor's. */
@@ -81,8 +85,10 @@ export class Client {
     const setCookie = response.headers
       .getSetCookie()
       .find((header) => header.startsWith(`${name}=`));
-    const value = setCookie?.slice(name.length + 1).split(';')[0];
-    if (value !== undefined) this.#cookie = value;
+    const sent = setCookie?.slice(name.length + 1).split(';')[0];
+    // an empty value clears the cookie (a logout): the jar forgets it
+    const value = sent === '' ? undefined : sent;
+    if (sent !== undefined) this.#cookie = value;
     const expires = setCookie?.match(/;\s*Expires=([^;]+)/i)?.[1];
     const text = await response.text();
     const json = response.headers.get('content-type')?.includes('json') && text !== '';

@@ -47,6 +47,21 @@ async function main() {
   );
   await fastifyStore.close();
 
+  const honoSessions = sessionMiddleware({
+    store: { db: url, table: 'tarball_' + format + '_hono', gcInterval: 0 },
+    secret: 'a secret of at least 32 characters!!',
+  });
+  const honoApp = new Hono().use(honoSessions).post('/', (c) => {
+    const views = (c.get('session').get('views') ?? 0) + 1;
+    c.get('session').set('views', views);
+    return c.json({ views });
+  });
+  const honoFirst = await honoApp.request('/', { method: 'POST' });
+  const honoCookie = (honoFirst.headers.get('set-cookie') ?? '').split(';')[0];
+  const honoSecond = await honoApp.request('/', { method: 'POST', headers: { cookie: honoCookie } });
+  const honoViews = [(await honoFirst.json()).views, (await honoSecond.json()).views];
+  await honoSessions.store.close();
+
   const embedded = new SessionPgsql({ gcInterval: 0 });
   const unavailable = await embedded.read(id).then(
     () => null,
@@ -72,6 +87,9 @@ async function main() {
       ExpressSessionPgsqlError === SessionPgsqlError && FastifySessionPgsqlError === SessionPgsqlError,
     code: ErrorCodes.EMBEDDED_UNAVAILABLE,
     unavailable,
+    honoResolved,
+    honoViews,
+    honoSharesErrors: HonoSessionPgsqlError === SessionPgsqlError,
   }));
 }
 main().catch((error) => {
@@ -89,7 +107,10 @@ import {
   PgsqlStore as FastifyStore,
   SessionPgsqlError as FastifySessionPgsqlError,
 } from 'session-pgsql/fastify';
+import { Hono } from 'hono';
+import { sessionMiddleware, SessionPgsqlError as HonoSessionPgsqlError } from 'session-pgsql/hono';
 
+const honoResolved = fileURLToPath(import.meta.resolve('session-pgsql/hono'));
 const format = 'esm';
 const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify'].map((name) =>
   fileURLToPath(import.meta.resolve(name)),
@@ -104,7 +125,10 @@ const {
   PgsqlStore: FastifyStore,
   SessionPgsqlError: FastifySessionPgsqlError,
 } = require('session-pgsql/fastify');
+const { Hono } = require('hono');
+const { sessionMiddleware, SessionPgsqlError: HonoSessionPgsqlError } = require('session-pgsql/hono');
 
+const honoResolved = require.resolve('session-pgsql/hono');
 const format = 'cjs';
 const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify'].map((name) =>
   require.resolve(name),
@@ -167,6 +191,32 @@ app.get('/', async (request) => {
   return { created };
 });
 console.log(a, code, store, accesses, shared);
+
+// the hono middleware: typed Variables through the chain, or declared on the app
+import { Hono } from 'hono';
+import {
+  getField,
+  sessionMiddleware,
+  type SessionEnv,
+  type SessionMiddleware,
+} from 'session-pgsql/hono';
+const sessions: SessionMiddleware<{ views: number }> = sessionMiddleware<{ views: number }>({
+  store: new SessionPgsql({ db: 'host=db dbname=app' }),
+  secret: 'a secret of at least 32 characters!!',
+  cookie: { sameSite: 'Strict' },
+});
+const hono = new Hono().use(sessions).get('/', (c) => {
+  const views: number | undefined = c.get('session').get('views');
+  // @ts-expect-error views is a number
+  c.get('session').set('views', 'one');
+  const field: string | null = getField(c);
+  return c.json({ views, field });
+});
+const declared = new Hono<SessionEnv<{ user: string }>>();
+declared.get('/', (c) => c.text(c.get('session').get('user') ?? 'nobody'));
+// @ts-expect-error an unknown option
+sessionMiddleware({ store: {}, secret: 'a secret of at least 32 characters!!', maxAge: 5 });
+console.log(hono, declared);
 `;
 
 /** The same from CommonJS TypeScript (.cts): the require condition's declarations. */
@@ -174,6 +224,7 @@ export const cjsConsumer = `import session = require('express-session');
 import core = require('session-pgsql');
 import { PgsqlStore, SessionPgsqlError } from 'session-pgsql/express';
 import fastify = require('session-pgsql/fastify');
+import hono = require('session-pgsql/hono');
 
 async function main(): Promise<void> {
   const s: core.SessionPgsql<{ a: number }> = new core.SessionPgsql<{ a: number }>({ gcInterval: 0 });
@@ -186,6 +237,9 @@ async function main(): Promise<void> {
   const fastifyStore: fastify.PgsqlStore = new fastify.PgsqlStore({ db: 'postgres://localhost/app' });
   const counters: fastify.ErrorCounters = fastify.getError({ session: null });
   console.log(fastifyStore, counters);
+  const honoInfo: hono.SessionInfo | undefined = undefined;
+  const honoOptions: hono.HonoSessionOptions = { store: {}, secret: 'a secret of at least 32 characters!!' };
+  console.log(honoInfo, honoOptions, hono.sessionMiddleware);
   // @ts-expect-error a code that does not exist
   const wrong: core.ErrorCode = 'SPG_NOT_A_CODE';
   console.log(a, error, store, wrong);
@@ -206,4 +260,7 @@ export interface ScriptResult {
   oneErrorClass: boolean;
   code: string;
   unavailable: { coded: boolean; code: string; message: string; causeCode: string } | null;
+  honoResolved: string;
+  honoViews: unknown;
+  honoSharesErrors: boolean;
 }

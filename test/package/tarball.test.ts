@@ -171,6 +171,9 @@ describe('the package as npm packs and installs it', () => {
         'fastify',
         '@fastify/session',
         '@fastify/cookie',
+        // and a Hono application's: the hono adapter needs hono at run time
+        'hono',
+        '@hono/node-server',
       ];
       const versions = await Promise.all(types.map(async (t) => `${t}@${await repoVersion(t)}`));
       await timed('npm install -D @types', () =>
@@ -196,7 +199,7 @@ describe('the package as npm packs and installs it', () => {
       'php/src/PgsqlSessionHandler.php',
       'php/src/Statements.php',
       'php/src/functions.php',
-      ...['index', 'adapters/express', 'adapters/fastify'].flatMap((entry) =>
+      ...['index', 'adapters/express', 'adapters/fastify', 'adapters/hono'].flatMap((entry) =>
         ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`),
       ),
     ];
@@ -262,6 +265,9 @@ describe('the package as npm packs and installs it', () => {
     assert.equal(result.views, 1);
     assert.equal(result.fastifyViews, 2, 'the fastify store, without @fastify/session installed');
     assert.equal(result.fastifySharesCore, true);
+    assert.equal(result.honoResolved, join(dist, 'adapters', `hono.${ext}`));
+    assert.deepEqual(result.honoViews, [1, 2], 'the hono middleware: a session stored, read back');
+    assert.equal(result.honoSharesErrors, true);
     assert.equal(result.oneErrorClass, true, 'both entry points share one SessionPgsqlError');
     assert.equal(result.code, 'SPG_EMBEDDED_UNAVAILABLE');
     assert.ok(result.unavailable, 'a store without db and without PGlite must reject');
@@ -355,6 +361,8 @@ describe('the package as npm packs and installs it', () => {
         'adapters/express.d.cts',
         'adapters/fastify.d.ts',
         'adapters/fastify.d.cts',
+        'adapters/hono.d.ts',
+        'adapters/hono.d.cts',
       ];
       const listed = stdout.split('\n');
       for (const file of declarations) {
