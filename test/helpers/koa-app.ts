@@ -38,6 +38,11 @@ export interface KoaAppOptions {
   session?: Omit<CreateSessionOptions, 'store'>;
   /** Koa's `app.proxy`: believe X-Forwarded-For. Default off. */
   proxy?: boolean;
+  /**
+   * The app's error handler, the first middleware (default). `false`: none, Koa's own error
+   * handling answers (a 500 with its status text), errors still kept in `errors`.
+   */
+  errorHandler?: boolean;
 }
 
 export interface KoaTestApp {
@@ -70,6 +75,7 @@ type Route = (ctx: Context) => Promise<unknown> | unknown;
  * - `GET /session`: reads only. `POST /increment`: counter + 1. `POST /set?key=&value=`.
  * - `GET /info`, `GET /field`, `POST /field?value=`, `POST /error?level=&message=`,
  *   `GET /error?withMessage=1`: the metadata helpers.
+ * - `POST /redirect`: counter + 1, then a redirect to /session.
  * - `POST /logout`: destroys the session. `POST /regenerate`: a new key, keeping the data.
  * Errors answer 500 with `{ code, message }` (and are kept in `errors`): the handler is the
  * first middleware, before koa-session, so it answers the errors of koa-session's commit
@@ -83,17 +89,19 @@ export async function startKoaApp(options: KoaAppOptions): Promise<KoaTestApp> {
   await store.core.length(); // creates the table, so that tests can query it from the start
   const errors: unknown[] = [];
   const app = new Koa({ keys: [KOA_SECRET], proxy: options.proxy ?? false });
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (error) {
-      errors.push(error);
-      for (const name of Object.keys(ctx.response.headers)) ctx.remove(name);
-      const { code, message } = error as { code?: unknown; message?: unknown };
-      ctx.status = 500;
-      ctx.body = { code: code ?? null, message: String(message) };
-    }
-  });
+  if (options.errorHandler ?? true) {
+    app.use(async (ctx, next) => {
+      try {
+        await next();
+      } catch (error) {
+        errors.push(error);
+        for (const name of Object.keys(ctx.response.headers)) ctx.remove(name);
+        const { code, message } = error as { code?: unknown; message?: unknown };
+        ctx.status = 500;
+        ctx.body = { code: code ?? null, message: String(message) };
+      }
+    });
+  }
   app.use(session({ ...options.session, store }, app));
 
   const routes: Record<string, Route> = {
@@ -121,6 +129,11 @@ export async function startKoaApp(options: KoaAppOptions): Promise<KoaTestApp> {
       return getError(ctx, true);
     },
     'GET /error': (ctx) => getError(ctx, ctx.query.withMessage === '1'),
+    'POST /redirect': (ctx) => {
+      const counter = fields(ctx).counter;
+      fields(ctx).counter = (typeof counter === 'number' ? counter : 0) + 1;
+      ctx.redirect('/session');
+    },
     'POST /logout': (ctx) => {
       ctx.session = null;
       return { ok: true };
@@ -133,10 +146,17 @@ export async function startKoaApp(options: KoaAppOptions): Promise<KoaTestApp> {
   };
   app.use(async (ctx) => {
     const route = routes[`${ctx.method} ${ctx.path}`];
-    if (route) ctx.body = await route(ctx);
-    else ctx.status = 404;
+    if (!route) {
+      ctx.status = 404;
+      return;
+    }
+    const body = await route(ctx);
+    if (body !== undefined) ctx.body = body;
   });
-  app.on('error', () => {}); // errors are answered and kept above; Koa would print them
+  // errors are answered above (or by Koa) and kept: Koa would print them
+  app.on('error', (error: unknown) => {
+    if (!(options.errorHandler ?? true)) errors.push(error);
+  });
 
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', resolve));
