@@ -9,7 +9,8 @@
  * What the ES module and the CommonJS scripts both do, with the names their imports bind:
  * a write and a read through the core, through the express-session store and through the
  * @fastify/session store on the real database (the latter without @fastify/session
- * installed: it needs none of it), a coded error, and a store without `db` while PGlite is
+ * installed: it needs none of it), through the koa-session store (without Koa or
+ * koa-session installed), a coded error, and a store without `db` while PGlite is
  * not installed.
  */
 const checkBody = `
@@ -47,6 +48,12 @@ async function main() {
   );
   await fastifyStore.close();
 
+  const koaStore = new KoaStore({ db: url, table: 'tarball_' + format + '_koa', gcInterval: 0 });
+  const ctx = { ip: '127.0.0.1' };
+  await koaStore.set(id, { views: 3, _expire: Date.now() + 60000, _maxAge: 60000 }, 70000, { ctx, changed: true, rolling: false });
+  const koaGot = await koaStore.get(id, 60000, { ctx: {}, rolling: false });
+  await koaStore.close();
+
   const embedded = new SessionPgsql({ gcInterval: 0 });
   const unavailable = await embedded.read(id).then(
     () => null,
@@ -68,8 +75,11 @@ async function main() {
     views: got?.views,
     fastifyViews: fastifyGot?.views,
     fastifySharesCore: new FastifyStore(core).core === core,
+    koaViews: koaGot?.views,
+    koaSharesCore: new KoaStore(core).core === core,
     oneErrorClass:
-      ExpressSessionPgsqlError === SessionPgsqlError && FastifySessionPgsqlError === SessionPgsqlError,
+      ExpressSessionPgsqlError === SessionPgsqlError && FastifySessionPgsqlError === SessionPgsqlError &&
+      KoaSessionPgsqlError === SessionPgsqlError,
     code: ErrorCodes.EMBEDDED_UNAVAILABLE,
     unavailable,
   }));
@@ -89,9 +99,10 @@ import {
   PgsqlStore as FastifyStore,
   SessionPgsqlError as FastifySessionPgsqlError,
 } from 'session-pgsql/fastify';
+import { PgsqlStore as KoaStore, SessionPgsqlError as KoaSessionPgsqlError } from 'session-pgsql/koa';
 
 const format = 'esm';
-const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/koa'].map((name) =>
   fileURLToPath(import.meta.resolve(name)),
 );
 ${checkBody}`;
@@ -104,9 +115,10 @@ const {
   PgsqlStore: FastifyStore,
   SessionPgsqlError: FastifySessionPgsqlError,
 } = require('session-pgsql/fastify');
+const { PgsqlStore: KoaStore, SessionPgsqlError: KoaSessionPgsqlError } = require('session-pgsql/koa');
 
 const format = 'cjs';
-const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/koa'].map((name) =>
   require.resolve(name),
 );
 ${checkBody}`;
@@ -128,6 +140,13 @@ import {
   sessionInfo as fastifySessionInfo,
   setField,
 } from 'session-pgsql/fastify';
+import Koa from 'koa';
+import koaSession from 'koa-session';
+import {
+  addError as koaAddError,
+  PgsqlStore as KoaStore,
+  sessionInfo as koaSessionInfo,
+} from 'session-pgsql/koa';
 
 declare module 'express-session' {
   interface SessionData {
@@ -166,6 +185,16 @@ app.get('/', async (request) => {
   const created: Date | null = fastifySessionInfo(request).created;
   return { created };
 });
+// the koa store is what koa-session takes, and the helpers take Koa's ctx
+const koa = new Koa({ keys: ['a key'] });
+koa.use(koaSession({ store: new KoaStore({ db: 'host=db dbname=app', shortCircuit: true }) }, koa));
+koa.use((ctx) => {
+  koaAddError(ctx, 'notice', 'seen');
+  // @ts-expect-error error, warning or notice
+  koaAddError(ctx, 'fatal');
+  const modified: Date | null = koaSessionInfo(ctx).modified;
+  ctx.body = { modified };
+});
 console.log(a, code, store, accesses, shared);
 `;
 
@@ -174,6 +203,7 @@ export const cjsConsumer = `import session = require('express-session');
 import core = require('session-pgsql');
 import { PgsqlStore, SessionPgsqlError } from 'session-pgsql/express';
 import fastify = require('session-pgsql/fastify');
+import koa = require('session-pgsql/koa');
 
 async function main(): Promise<void> {
   const s: core.SessionPgsql<{ a: number }> = new core.SessionPgsql<{ a: number }>({ gcInterval: 0 });
@@ -186,6 +216,9 @@ async function main(): Promise<void> {
   const fastifyStore: fastify.PgsqlStore = new fastify.PgsqlStore({ db: 'postgres://localhost/app' });
   const counters: fastify.ErrorCounters = fastify.getError({ session: null });
   console.log(fastifyStore, counters);
+  const koaStore: koa.PgsqlStore = new koa.PgsqlStore({ db: 'postgres://localhost/app' });
+  const koaInfo: koa.SessionInfo = koa.sessionInfo({ session: null });
+  console.log(koaStore, koaInfo);
   // @ts-expect-error a code that does not exist
   const wrong: core.ErrorCode = 'SPG_NOT_A_CODE';
   console.log(a, error, store, wrong);
@@ -203,6 +236,8 @@ export interface ScriptResult {
   views: unknown;
   fastifyViews: unknown;
   fastifySharesCore: boolean;
+  koaViews: unknown;
+  koaSharesCore: boolean;
   oneErrorClass: boolean;
   code: string;
   unavailable: { coded: boolean; code: string; message: string; causeCode: string } | null;

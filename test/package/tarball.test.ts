@@ -171,6 +171,10 @@ describe('the package as npm packs and installs it', () => {
         'fastify',
         '@fastify/session',
         '@fastify/cookie',
+        // and a Koa application's, for the koa store
+        'koa',
+        '@types/koa',
+        'koa-session',
       ];
       const versions = await Promise.all(types.map(async (t) => `${t}@${await repoVersion(t)}`));
       await timed('npm install -D @types', () =>
@@ -196,7 +200,7 @@ describe('the package as npm packs and installs it', () => {
       'php/src/PgsqlSessionHandler.php',
       'php/src/Statements.php',
       'php/src/functions.php',
-      ...['index', 'adapters/express', 'adapters/fastify'].flatMap((entry) =>
+      ...['index', 'adapters/express', 'adapters/fastify', 'adapters/koa'].flatMap((entry) =>
         ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`),
       ),
     ];
@@ -254,6 +258,7 @@ describe('the package as npm packs and installs it', () => {
       join(dist, `index.${ext}`),
       join(dist, 'adapters', `express.${ext}`),
       join(dist, 'adapters', `fastify.${ext}`),
+      join(dist, 'adapters', `koa.${ext}`),
     ]);
     assert.equal(result.written, true);
     assert.deepEqual(result.read, { format });
@@ -262,7 +267,9 @@ describe('the package as npm packs and installs it', () => {
     assert.equal(result.views, 1);
     assert.equal(result.fastifyViews, 2, 'the fastify store, without @fastify/session installed');
     assert.equal(result.fastifySharesCore, true);
-    assert.equal(result.oneErrorClass, true, 'both entry points share one SessionPgsqlError');
+    assert.equal(result.koaViews, 3, 'the koa store, without Koa or koa-session installed');
+    assert.equal(result.koaSharesCore, true);
+    assert.equal(result.oneErrorClass, true, 'every entry point shares one SessionPgsqlError');
     assert.equal(result.code, 'SPG_EMBEDDED_UNAVAILABLE');
     assert.ok(result.unavailable, 'a store without db and without PGlite must reject');
     const { message, ...unavailable } = result.unavailable;
@@ -355,6 +362,8 @@ describe('the package as npm packs and installs it', () => {
         'adapters/express.d.cts',
         'adapters/fastify.d.ts',
         'adapters/fastify.d.cts',
+        'adapters/koa.d.ts',
+        'adapters/koa.d.cts',
       ];
       const listed = stdout.split('\n');
       for (const file of declarations) {
