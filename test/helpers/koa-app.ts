@@ -75,6 +75,7 @@ type Route = (ctx: Context) => Promise<unknown> | unknown;
  * - `GET /session`: reads only. `POST /increment`: counter + 1. `POST /set?key=&value=`.
  * - `GET /info`, `GET /field`, `POST /field?value=`, `POST /error?level=&message=`,
  *   `GET /error?withMessage=1`: the metadata helpers.
+ * - `POST /max-age?ms=`: sets this session's `maxAge` (a number, or `session`).
  * - `POST /redirect`: counter + 1, then a redirect to /session.
  * - `POST /logout`: destroys the session. `POST /regenerate`: a new key, keeping the data.
  * Errors answer 500 with `{ code, message }` (and are kept in `errors`): the handler is the
@@ -129,6 +130,11 @@ export async function startKoaApp(options: KoaAppOptions): Promise<KoaTestApp> {
       return getError(ctx, true);
     },
     'GET /error': (ctx) => getError(ctx, ctx.query.withMessage === '1'),
+    'POST /max-age': (ctx) => {
+      const ms = text(ctx.query.ms);
+      if (ctx.session) ctx.session.maxAge = ms === 'session' ? ms : Number(ms);
+      return reply(ctx);
+    },
     'POST /redirect': (ctx) => {
       const counter = fields(ctx).counter;
       fields(ctx).counter = (typeof counter === 'number' ? counter : 0) + 1;

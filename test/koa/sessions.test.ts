@@ -168,6 +168,51 @@ describe('sessions with koa-session', () => {
   });
 });
 
+describe("a session's own lifetime (koa-session's _maxAge)", () => {
+  const table = 'koa_lifetimes';
+  const TTL = 900;
+  let app: KoaTestApp;
+
+  before(async () => {
+    app = await startKoaApp({
+      store: { db: url, table, ttl: TTL, shortCircuit: true },
+      session: { maxAge: MAX_AGE_SECONDS * 1000 },
+    });
+  });
+  after(() => app.close());
+
+  it('ctx.session.maxAge = n: stored, the row and the cookie follow it, and it is kept', async () => {
+    const client = app.client();
+    const id = (await client.post('/increment')).body.id;
+    const r = await client.post('/max-age?ms=120000');
+    assert.equal(r.status, 200);
+    const row = await sql.mustRow(table, id);
+    assert.deepEqual(JSON.parse(row.sess_data ?? 'null'), { counter: 1, _maxAge: 120_000 });
+    assertNear(row.sess_expire - (await sql.now()), 120, 3, 'row expiry');
+    assert.ok(r.cookieExpires);
+    assertNear(r.cookieExpires.getTime() / 1000, row.sess_expire, 3, 'cookie and row agree');
+    const next = await client.post('/increment'); // read back: the session keeps its lifetime
+    assert.ok(next.cookieExpires);
+    assertNear(next.cookieExpires.getTime() / 1000 - (await sql.now()), 120, 3, 'cookie');
+    assertNear((await sql.mustRow(table, id)).sess_expire - (await sql.now()), 120, 3, 'row');
+  });
+
+  it("maxAge 'session': a cookie without expiry, a row that lasts ttl", async () => {
+    const client = app.client();
+    const id = (await client.post('/increment')).body.id;
+    const r = await client.post('/max-age?ms=session');
+    assert.equal(r.cookieExpires, undefined, 'a browser-session cookie');
+    const row = await sql.mustRow(table, id);
+    assert.deepEqual(JSON.parse(row.sess_data ?? 'null'), { counter: 1, _session: true });
+    assertNear(row.sess_expire - (await sql.now()), TTL, 3, 'row expiry: ttl');
+    const next = await client.post('/increment');
+    assert.equal(next.body.id, id);
+    assert.deepEqual(next.body.data, { counter: 2 });
+    assert.equal(next.cookieExpires, undefined, 'still a browser-session cookie');
+    assert.deepEqual(app.errors, []);
+  });
+});
+
 describe('keepExpired with koa-session', () => {
   const table = 'koa_keep_expired';
   let app: KoaTestApp;
