@@ -109,11 +109,23 @@ export class PgsqlStore {
       lifetimeSeconds: lifetimeOf(session, maxAge),
       address: addressOf(ctx),
     };
-    const unchanged =
-      options.changed === false &&
-      state?.snapshot?.raw === this.core.options.serializer.stringify(stored);
-    if (unchanged) await this.core.touch(key, writeOptions);
-    else await this.core.write(key, stored, writeOptions);
+    // koa-session's `changed` is a hash of the session: the serialized text decides
+    if (options.changed === false && this.#storedAsRead(stored, state)) {
+      await this.core.touch(key, writeOptions);
+    } else {
+      await this.core.write(key, stored, writeOptions);
+    }
+  }
+
+  /** True when `stored` serializes to what this request read (a serializer that throws: the write says so). */
+  #storedAsRead(stored: StoredSession, state: SessionState | undefined): boolean {
+    const raw = state?.snapshot?.raw;
+    if (typeof raw !== 'string') return false;
+    try {
+      return this.core.options.serializer.stringify(stored) === raw;
+    } catch {
+      return false;
+    }
   }
 
   /** Deletes a session (koa-session's `ctx.session = null`, and the old key of `regenerate()`). */
