@@ -6,6 +6,7 @@ export default defineConfig({
     'adapters/express': 'src/adapters/express.ts',
     'adapters/fastify': 'src/adapters/fastify.ts',
     'adapters/hono': 'src/adapters/hono.ts',
+    'adapters/koa': 'src/adapters/koa.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

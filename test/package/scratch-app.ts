@@ -9,7 +9,8 @@
  * What the ES module and the CommonJS scripts both do, with the names their imports bind:
  * a write and a read through the core, through the express-session store and through the
  * @fastify/session store on the real database (the latter without @fastify/session
- * installed: it needs none of it), a coded error, and a store without `db` while PGlite is
+ * installed: it needs none of it), through the koa-session store (without Koa or
+ * koa-session installed), a coded error, and a store without `db` while PGlite is
  * not installed.
  */
 const checkBody = `
@@ -61,6 +62,11 @@ async function main() {
   const honoSecond = await honoApp.request('/', { method: 'POST', headers: { cookie: honoCookie } });
   const honoViews = [(await honoFirst.json()).views, (await honoSecond.json()).views];
   await honoSessions.store.close();
+  const koaStore = new KoaStore({ db: url, table: 'tarball_' + format + '_koa', gcInterval: 0 });
+  const ctx = { ip: '127.0.0.1' };
+  await koaStore.set(id, { views: 3, _expire: Date.now() + 60000, _maxAge: 60000 }, 70000, { ctx, changed: true, rolling: false });
+  const koaGot = await koaStore.get(id, 60000, { ctx: {}, rolling: false });
+  await koaStore.close();
 
   const embedded = new SessionPgsql({ gcInterval: 0 });
   const unavailable = await embedded.read(id).then(
@@ -83,8 +89,11 @@ async function main() {
     views: got?.views,
     fastifyViews: fastifyGot?.views,
     fastifySharesCore: new FastifyStore(core).core === core,
+    koaViews: koaGot?.views,
+    koaSharesCore: new KoaStore(core).core === core,
     oneErrorClass:
-      ExpressSessionPgsqlError === SessionPgsqlError && FastifySessionPgsqlError === SessionPgsqlError,
+      ExpressSessionPgsqlError === SessionPgsqlError && FastifySessionPgsqlError === SessionPgsqlError &&
+      KoaSessionPgsqlError === SessionPgsqlError,
     code: ErrorCodes.EMBEDDED_UNAVAILABLE,
     unavailable,
     honoResolved,
@@ -109,10 +118,11 @@ import {
 } from 'session-pgsql/fastify';
 import { Hono } from 'hono';
 import { sessionMiddleware, SessionPgsqlError as HonoSessionPgsqlError } from 'session-pgsql/hono';
+import { PgsqlStore as KoaStore, SessionPgsqlError as KoaSessionPgsqlError } from 'session-pgsql/koa';
 
 const honoResolved = fileURLToPath(import.meta.resolve('session-pgsql/hono'));
 const format = 'esm';
-const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/koa'].map((name) =>
   fileURLToPath(import.meta.resolve(name)),
 );
 ${checkBody}`;
@@ -127,10 +137,11 @@ const {
 } = require('session-pgsql/fastify');
 const { Hono } = require('hono');
 const { sessionMiddleware, SessionPgsqlError: HonoSessionPgsqlError } = require('session-pgsql/hono');
+const { PgsqlStore: KoaStore, SessionPgsqlError: KoaSessionPgsqlError } = require('session-pgsql/koa');
 
 const honoResolved = require.resolve('session-pgsql/hono');
 const format = 'cjs';
-const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/koa'].map((name) =>
   require.resolve(name),
 );
 ${checkBody}`;
@@ -152,6 +163,13 @@ import {
   sessionInfo as fastifySessionInfo,
   setField,
 } from 'session-pgsql/fastify';
+import Koa from 'koa';
+import koaSession from 'koa-session';
+import {
+  addError as koaAddError,
+  PgsqlStore as KoaStore,
+  sessionInfo as koaSessionInfo,
+} from 'session-pgsql/koa';
 
 declare module 'express-session' {
   interface SessionData {
@@ -190,6 +208,16 @@ app.get('/', async (request) => {
   const created: Date | null = fastifySessionInfo(request).created;
   return { created };
 });
+// the koa store is what koa-session takes, and the helpers take Koa's ctx
+const koa = new Koa({ keys: ['a key'] });
+koa.use(koaSession({ store: new KoaStore({ db: 'host=db dbname=app', shortCircuit: true }) }, koa));
+koa.use((ctx) => {
+  koaAddError(ctx, 'notice', 'seen');
+  // @ts-expect-error error, warning or notice
+  koaAddError(ctx, 'fatal');
+  const modified: Date | null = koaSessionInfo(ctx).modified;
+  ctx.body = { modified };
+});
 console.log(a, code, store, accesses, shared);
 
 // the hono middleware: typed Variables through the chain, or declared on the app
@@ -225,6 +253,7 @@ import core = require('session-pgsql');
 import { PgsqlStore, SessionPgsqlError } from 'session-pgsql/express';
 import fastify = require('session-pgsql/fastify');
 import hono = require('session-pgsql/hono');
+import koa = require('session-pgsql/koa');
 
 async function main(): Promise<void> {
   const s: core.SessionPgsql<{ a: number }> = new core.SessionPgsql<{ a: number }>({ gcInterval: 0 });
@@ -240,6 +269,9 @@ async function main(): Promise<void> {
   const honoInfo: hono.SessionInfo | undefined = undefined;
   const honoOptions: hono.HonoSessionOptions = { store: {}, secret: 'a secret of at least 32 characters!!' };
   console.log(honoInfo, honoOptions, hono.sessionMiddleware);
+  const koaStore: koa.PgsqlStore = new koa.PgsqlStore({ db: 'postgres://localhost/app' });
+  const koaInfo: koa.SessionInfo = koa.sessionInfo({ session: null });
+  console.log(koaStore, koaInfo);
   // @ts-expect-error a code that does not exist
   const wrong: core.ErrorCode = 'SPG_NOT_A_CODE';
   console.log(a, error, store, wrong);
@@ -257,6 +289,8 @@ export interface ScriptResult {
   views: unknown;
   fastifyViews: unknown;
   fastifySharesCore: boolean;
+  koaViews: unknown;
+  koaSharesCore: boolean;
   oneErrorClass: boolean;
   code: string;
   unavailable: { coded: boolean; code: string; message: string; causeCode: string } | null;

@@ -174,6 +174,10 @@ describe('the package as npm packs and installs it', () => {
         // and a Hono application's: the hono adapter needs hono at run time
         'hono',
         '@hono/node-server',
+        // and a Koa application's, for the koa store
+        'koa',
+        '@types/koa',
+        'koa-session',
       ];
       const versions = await Promise.all(types.map(async (t) => `${t}@${await repoVersion(t)}`));
       await timed('npm install -D @types', () =>
@@ -199,8 +203,8 @@ describe('the package as npm packs and installs it', () => {
       'php/src/PgsqlSessionHandler.php',
       'php/src/Statements.php',
       'php/src/functions.php',
-      ...['index', 'adapters/express', 'adapters/fastify', 'adapters/hono'].flatMap((entry) =>
-        ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`),
+      ...['index', 'adapters/express', 'adapters/fastify', 'adapters/hono', 'adapters/koa'].flatMap(
+        (entry) => ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`),
       ),
     ];
     assert.deepEqual(
@@ -257,6 +261,7 @@ describe('the package as npm packs and installs it', () => {
       join(dist, `index.${ext}`),
       join(dist, 'adapters', `express.${ext}`),
       join(dist, 'adapters', `fastify.${ext}`),
+      join(dist, 'adapters', `koa.${ext}`),
     ]);
     assert.equal(result.written, true);
     assert.deepEqual(result.read, { format });
@@ -268,7 +273,9 @@ describe('the package as npm packs and installs it', () => {
     assert.equal(result.honoResolved, join(dist, 'adapters', `hono.${ext}`));
     assert.deepEqual(result.honoViews, [1, 2], 'the hono middleware: a session stored, read back');
     assert.equal(result.honoSharesErrors, true);
-    assert.equal(result.oneErrorClass, true, 'both entry points share one SessionPgsqlError');
+    assert.equal(result.koaViews, 3, 'the koa store, without Koa or koa-session installed');
+    assert.equal(result.koaSharesCore, true);
+    assert.equal(result.oneErrorClass, true, 'every entry point shares one SessionPgsqlError');
     assert.equal(result.code, 'SPG_EMBEDDED_UNAVAILABLE');
     assert.ok(result.unavailable, 'a store without db and without PGlite must reject');
     const { message, ...unavailable } = result.unavailable;
@@ -363,6 +370,8 @@ describe('the package as npm packs and installs it', () => {
         'adapters/fastify.d.cts',
         'adapters/hono.d.ts',
         'adapters/hono.d.cts',
+        'adapters/koa.d.ts',
+        'adapters/koa.d.cts',
       ];
       const listed = stdout.split('\n');
       for (const file of declarations) {
