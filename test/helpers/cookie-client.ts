@@ -129,7 +129,7 @@ export class Client {
       status: response.status,
       body: (json ? JSON.parse(text) : text) as T,
       setCookie,
-      setId: value === undefined ? undefined : this.#idOf(value),
+      setId: value === undefined || value === '' ? undefined : this.#idOf(value),
       cookieExpires: expires === undefined ? undefined : new Date(expires),
       location: response.headers.get('location'),
     };
