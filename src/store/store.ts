@@ -9,6 +9,7 @@ import {
 import { SessionRouting } from '../routing/session-routing.js';
 import { createServers } from '../server/create-servers.js';
 import { Fleet } from './fleet.js';
+import { Revocation } from './revocation.js';
 import { SessionCodec } from './session-codec.js';
 import { SessionIds } from './session-ids.js';
 import { type LoadedSession, SessionReader } from './session-reader.js';
@@ -36,6 +37,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   readonly #reader: SessionReader<Data>;
   readonly #writer: SessionWriter<Data>;
   readonly #fleet: Fleet<Data>;
+  readonly #revocation: Revocation;
   #closed = false;
   #warnedEmbedded = false;
 
@@ -60,6 +62,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     this.#reader = new SessionReader({ routing, codec, keepExpired: o.keepExpired });
     this.#writer = new SessionWriter({ routing, codec, name: o.name });
     this.#ids = new SessionIds(o.idPattern, o.hashIds);
+    this.#revocation = new Revocation(servers, (key) => this.#writer.destroy(key));
     this.#gc = new GarbageCollector(servers, {
       intervalSeconds: o.gcIntervalSeconds,
       checkMillis: o.gcCheckMillis,
@@ -120,6 +123,22 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   async destroy(id: string): Promise<void> {
     const key = this.#access(id);
     if (key !== undefined) await this.#writer.destroy(key);
+  }
+
+  /**
+   * Signs a session out by its stored key (what `ids()` and `all()` return: the SHA-256
+   * digest with `hashIds`, the id otherwise), on every server; other processes' caches drop
+   * it. Resolves true when a row was deleted.
+   */
+  async revokeByKey(key: string): Promise<boolean> {
+    this.#access(undefined);
+    return typeof key === 'string' && key !== '' ? this.#revocation.byKey(key) : false;
+  }
+
+  /** `revokeByKey` by session id (a malformed id names no session: false). */
+  async revoke(id: string): Promise<boolean> {
+    const key = this.#access(id);
+    return key === undefined ? false : this.#revocation.byKey(key);
   }
 
   /** Deletes every expired session on every server now (for cron); resolves the number deleted. */
