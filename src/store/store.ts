@@ -14,6 +14,7 @@ import { SessionCodec } from './session-codec.js';
 import { SessionIds } from './session-ids.js';
 import { type LoadedSession, SessionReader } from './session-reader.js';
 import { SessionState } from './session-state.js';
+import { type SessionStats, sessionStats } from './session-stats.js';
 import { SessionWriter } from './session-writer.js';
 import type { SessionPgsqlEvents, StoreStatus, WriteOptions } from './store-types.js';
 
@@ -148,6 +149,12 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   async revokeUser(field: string): Promise<number> {
     this.#access(undefined);
     return this.#revocation.byField(field);
+  }
+
+  /** Active and expired sessions, sizes, times and accesses, per server and in total (SQL). A server down is reported so. */
+  async stats(): Promise<SessionStats> {
+    this.#access(undefined);
+    return sessionStats(this.#fleet.servers);
   }
 
   /** Deletes every expired session on every server now (for cron); resolves the number deleted. */
