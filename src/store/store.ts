@@ -9,6 +9,7 @@ import {
 import { SessionRouting } from '../routing/session-routing.js';
 import { createServers } from '../server/create-servers.js';
 import { Fleet } from './fleet.js';
+import { type InspectedSession, inspectSession } from './inspection.js';
 import { Revocation } from './revocation.js';
 import { SessionCodec } from './session-codec.js';
 import { SessionIds } from './session-ids.js';
@@ -155,6 +156,20 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   async stats(): Promise<SessionStats> {
     this.#access(undefined);
     return sessionStats(this.#fleet.servers);
+  }
+
+  /**
+   * One session's metadata and decoded data (a row that does not decode gives its text and
+   * the error), by session id, or by stored key with `byKey`; `undefined` when absent.
+   */
+  async inspect(
+    idOrKey: string,
+    options: { readonly byKey?: boolean } = {},
+  ): Promise<InspectedSession<Data> | undefined> {
+    const id = this.#access(options.byKey ? undefined : idOrKey);
+    const key = options.byKey ? idOrKey : id;
+    if (typeof key !== 'string' || key === '') return undefined;
+    return inspectSession(this.#routing, this.#codec, key);
   }
 
   /** Deletes every expired session on every server now (for cron); resolves the number deleted. */
