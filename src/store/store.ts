@@ -224,23 +224,6 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     this.#open();
     if (id === undefined && !required) return undefined;
     this.#embedded.trafficStarted();
-    return this.#key(id, required);
-  }
-
-  /** An operator call: on an embedded database, only one that exists (SPG_EMBEDDED_NOT_FOUND). */
-  #operator(call: string, id?: string): string | undefined {
-    this.#open(call);
-    return id === undefined ? undefined : this.#key(id, false);
-  }
-
-  #open(operatorCall?: string): void {
-    if (this.#closed) throw new SessionPgsqlError(ErrorCodes.CLOSED, 'the session store is closed');
-    this.#embedded.accessed();
-    if (operatorCall !== undefined) this.#embedded.check(operatorCall);
-    this.#gc.onAccess();
-  }
-
-  #key(id: string | undefined, required: boolean): string | undefined {
     const key = this.#ids.key(id);
     if (key === undefined && required) {
       throw new SessionPgsqlError(
@@ -249,6 +232,19 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
       );
     }
     return key;
+  }
+
+  /** An operator call: on an embedded database, only one that exists (SPG_EMBEDDED_NOT_FOUND). */
+  #operator(call: string, id?: string): string | undefined {
+    this.#open(call);
+    return id === undefined ? undefined : this.#ids.key(id);
+  }
+
+  #open(operatorCall?: string): void {
+    if (this.#closed) throw new SessionPgsqlError(ErrorCodes.CLOSED, 'the session store is closed');
+    this.#embedded.accessed();
+    if (operatorCall !== undefined) this.#embedded.check(operatorCall);
+    this.#gc.onAccess();
   }
 
   #lifetime(seconds: number | undefined): number {
