@@ -9,6 +9,7 @@ import {
 import { SessionRouting } from '../routing/session-routing.js';
 import { createServers } from '../server/create-servers.js';
 import { Fleet } from './fleet.js';
+import { errorFields, type Logger } from './log-fields.js';
 import { type OperationNote, observed } from './operation-events.js';
 import { SessionCodec } from './session-codec.js';
 import { SessionIds } from './session-ids.js';
@@ -29,8 +30,12 @@ function skipped(note: OperationNote | undefined, state: SessionState | undefine
   return false;
 }
 
-const warn = (code: string, what: string) => (error: unknown) =>
-  process.emitWarning(`${what} failed: ${(error as Error).message}`, { code });
+/** Background work that failed: to the logger when there is one, else a process warning. */
+const warn = (logger: Logger | undefined, code: string, what: string) => (error: unknown) => {
+  const message = `${what} failed: ${(error as Error).message}`;
+  if (logger) logger.error({ code, error: errorFields(error) }, `session-pgsql: ${message}`);
+  else process.emitWarning(message, { code });
+};
 
 /**
  * The framework-free store: sessions in PostgreSQL with session_pgsql's semantics.
@@ -53,16 +58,25 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     super();
     const o = resolveOptions(options);
     this.options = o;
-    const servers = createServers(o, (server, up, error) =>
-      up
-        ? this.emit('recovery', { server: server.index, connection: server.connection })
-        : this.emit('failover', { server: server.index, connection: server.connection, error }),
-    );
+    const log = o.logger;
+    const servers = createServers(o, (server, up, error) => {
+      const where = { server: server.index, connection: server.connection };
+      if (up) {
+        log?.info(where, 'session-pgsql: server answers again');
+        this.emit('recovery', where);
+      } else {
+        log?.warn(
+          { ...where, error: errorFields(error) },
+          'session-pgsql: server down, failing over',
+        );
+        this.emit('failover', { ...where, error });
+      }
+    });
     this.#routing = new SessionRouting(servers, {
       failoverMode: o.failoverMode,
       placement: o.placement,
       healthCheckMillis: o.healthCheckMillis,
-      onHandBackFailed: warn('SPG_HANDBACK_FAILED', 'moving sessions home after a failover'),
+      onHandBackFailed: warn(log, 'SPG_HANDBACK_FAILED', 'moving sessions home after a failover'),
     });
     this.#codec = new SessionCodec(o.serializer, o.maxSessionBytes);
     const [routing, codec] = [this.#routing, this.#codec];
@@ -80,8 +94,11 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
       intervalSeconds: o.gcIntervalSeconds,
       checkMillis: o.gcCheckMillis,
       batchSize: o.gcBatchSize,
-      onCollected: (result) => this.emit('gc', result),
-      onFailed: warn('SPG_GC_FAILED', 'garbage collection'),
+      onCollected: (result) => {
+        log?.debug({ ...result }, 'session-pgsql: expired sessions collected');
+        this.emit('gc', result);
+      },
+      onFailed: warn(log, 'SPG_GC_FAILED', 'garbage collection'),
     });
   }
 
