@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry, register as defaultRegistry } from 'prom-client';
+import { Counter, register as defaultRegistry, Gauge, Histogram, type Registry } from 'prom-client';
 import type { GcResult } from '../gc/garbage-collector.js';
 import type { CacheLookupEvent, OperationEvent } from '../store/operation-events.js';
 import type { SessionPgsql } from '../store/store.js';
@@ -17,7 +17,9 @@ export interface PrometheusMetrics {
 }
 
 /** Seconds: from a cached read (well under a millisecond) to a statement near its timeout. */
-const OPERATION_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const OPERATION_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 const GC_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300];
 
 /**

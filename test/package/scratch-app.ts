@@ -19,12 +19,20 @@ async function main() {
   const id = randomBytes(24).toString('base64url');
 
   const core = new SessionPgsql({ db: url, table: 'tarball_' + format, gcInterval: 0 });
+  const registry = new Registry();
+  const metrics = prometheusMetrics(core, { registry });
   const written = await core.write(id, { format });
   const read = (await core.read(id))?.data;
   const invalid = await core.write('bad id', {}).then(
     () => null,
     (error) => ({ code: error.code, coded: error instanceof SessionPgsqlError }),
   );
+  const scraped = (await registry.metrics()).split(String.fromCharCode(10));
+  metrics.stop();
+  const prometheus = {
+    lines: scraped.filter((line) => line.startsWith('session_pgsql_operations_total{') || line.startsWith('session_pgsql_errors_total{')),
+    afterStop: registry.getMetricsAsArray().length,
+  };
   await core.close();
 
   const store = new PgsqlStore({ db: url, table: 'tarball_' + format + '_express', gcInterval: 0 });
@@ -68,6 +76,7 @@ async function main() {
     views: got?.views,
     fastifyViews: fastifyGot?.views,
     fastifySharesCore: new FastifyStore(core).core === core,
+    prometheus,
     oneErrorClass:
       ExpressSessionPgsqlError === SessionPgsqlError && FastifySessionPgsqlError === SessionPgsqlError,
     code: ErrorCodes.EMBEDDED_UNAVAILABLE,
@@ -89,9 +98,11 @@ import {
   PgsqlStore as FastifyStore,
   SessionPgsqlError as FastifySessionPgsqlError,
 } from 'session-pgsql/fastify';
+import { prometheusMetrics } from 'session-pgsql/prometheus';
+import { Registry } from 'prom-client';
 
 const format = 'esm';
-const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/prometheus'].map((name) =>
   fileURLToPath(import.meta.resolve(name)),
 );
 ${checkBody}`;
@@ -104,9 +115,11 @@ const {
   PgsqlStore: FastifyStore,
   SessionPgsqlError: FastifySessionPgsqlError,
 } = require('session-pgsql/fastify');
+const { prometheusMetrics } = require('session-pgsql/prometheus');
+const { Registry } = require('prom-client');
 
 const format = 'cjs';
-const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/prometheus'].map((name) =>
   require.resolve(name),
 );
 ${checkBody}`;
@@ -128,6 +141,8 @@ import {
   sessionInfo as fastifySessionInfo,
   setField,
 } from 'session-pgsql/fastify';
+import { Registry } from 'prom-client';
+import { type PrometheusMetrics, prometheusMetrics } from 'session-pgsql/prometheus';
 
 declare module 'express-session' {
   interface SessionData {
@@ -166,6 +181,10 @@ app.get('/', async (request) => {
   const created: Date | null = fastifySessionInfo(request).created;
   return { created };
 });
+const metrics: PrometheusMetrics = prometheusMetrics(s, { registry: new Registry(), prefix: 'app_' });
+// @ts-expect-error the prefix is a string
+prometheusMetrics(s, { prefix: 1 });
+metrics.stop();
 console.log(a, code, store, accesses, shared);
 `;
 
@@ -174,6 +193,7 @@ export const cjsConsumer = `import session = require('express-session');
 import core = require('session-pgsql');
 import { PgsqlStore, SessionPgsqlError } from 'session-pgsql/express';
 import fastify = require('session-pgsql/fastify');
+import prometheus = require('session-pgsql/prometheus');
 
 async function main(): Promise<void> {
   const s: core.SessionPgsql<{ a: number }> = new core.SessionPgsql<{ a: number }>({ gcInterval: 0 });
@@ -186,6 +206,8 @@ async function main(): Promise<void> {
   const fastifyStore: fastify.PgsqlStore = new fastify.PgsqlStore({ db: 'postgres://localhost/app' });
   const counters: fastify.ErrorCounters = fastify.getError({ session: null });
   console.log(fastifyStore, counters);
+  const metrics: prometheus.PrometheusMetrics = prometheus.prometheusMetrics(s);
+  metrics.stop();
   // @ts-expect-error a code that does not exist
   const wrong: core.ErrorCode = 'SPG_NOT_A_CODE';
   console.log(a, error, store, wrong);
@@ -203,6 +225,7 @@ export interface ScriptResult {
   views: unknown;
   fastifyViews: unknown;
   fastifySharesCore: boolean;
+  prometheus: { lines: string[]; afterStop: number };
   oneErrorClass: boolean;
   code: string;
   unavailable: { coded: boolean; code: string; message: string; causeCode: string } | null;

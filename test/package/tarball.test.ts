@@ -171,6 +171,7 @@ describe('the package as npm packs and installs it', () => {
         'fastify',
         '@fastify/session',
         '@fastify/cookie',
+        'prom-client',
       ];
       const versions = await Promise.all(types.map(async (t) => `${t}@${await repoVersion(t)}`));
       await timed('npm install -D @types', () =>
@@ -196,7 +197,7 @@ describe('the package as npm packs and installs it', () => {
       'php/src/PgsqlSessionHandler.php',
       'php/src/Statements.php',
       'php/src/functions.php',
-      ...['index', 'adapters/express', 'adapters/fastify'].flatMap((entry) =>
+      ...['index', 'adapters/express', 'adapters/fastify', 'metrics/prometheus'].flatMap((entry) =>
         ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`),
       ),
     ];
@@ -254,6 +255,7 @@ describe('the package as npm packs and installs it', () => {
       join(dist, `index.${ext}`),
       join(dist, 'adapters', `express.${ext}`),
       join(dist, 'adapters', `fastify.${ext}`),
+      join(dist, 'metrics', `prometheus.${ext}`),
     ]);
     assert.equal(result.written, true);
     assert.deepEqual(result.read, { format });
@@ -262,6 +264,15 @@ describe('the package as npm packs and installs it', () => {
     assert.equal(result.views, 1);
     assert.equal(result.fastifyViews, 2, 'the fastify store, without @fastify/session installed');
     assert.equal(result.fastifySharesCore, true);
+    assert.deepEqual(result.prometheus, {
+      lines: [
+        'session_pgsql_operations_total{operation="write",outcome="ok"} 1',
+        'session_pgsql_operations_total{operation="read",outcome="ok"} 1',
+        'session_pgsql_operations_total{operation="write",outcome="error"} 1',
+        'session_pgsql_errors_total{code="SPG_INVALID_SESSION_ID"} 1',
+      ],
+      afterStop: 0,
+    });
     assert.equal(result.oneErrorClass, true, 'both entry points share one SessionPgsqlError');
     assert.equal(result.code, 'SPG_EMBEDDED_UNAVAILABLE');
     assert.ok(result.unavailable, 'a store without db and without PGlite must reject');
@@ -355,6 +366,8 @@ describe('the package as npm packs and installs it', () => {
         'adapters/express.d.cts',
         'adapters/fastify.d.ts',
         'adapters/fastify.d.cts',
+        'metrics/prometheus.d.ts',
+        'metrics/prometheus.d.cts',
       ];
       const listed = stdout.split('\n');
       for (const file of declarations) {
