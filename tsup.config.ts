@@ -7,6 +7,7 @@ export default defineConfig({
     'adapters/fastify': 'src/adapters/fastify.ts',
     'adapters/hono': 'src/adapters/hono.ts',
     'adapters/koa': 'src/adapters/koa.ts',
+    'metrics/prometheus': 'src/metrics/prometheus-metrics.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -4,6 +4,7 @@ import { phpBinarySerializer, phpSerializer, phpSerializeSerializer } from '../s
 import type { Serializer } from '../serializers/serializer.js';
 import { parseTableName, type TableName } from '../sql/table-name.js';
 import { type DbInput, type DbOption, MAX_SERVERS, resolveDb } from './db-option.js';
+import { loggerOption } from './logger-option.js';
 import {
   boolean,
   custom,
@@ -213,6 +214,12 @@ const OPTIONS = {
    * pooler (PgBouncer) that cannot LISTEN. Default: the same server as `db`.
    */
   cacheListenDb: text(undefined, 'the same server as `db`'),
+  /**
+   * A pino-compatible logger (`{ debug, info, warn, error }(fields, message)`): failovers
+   * (warn), recoveries (info), collections (debug) and failed background work (error,
+   * instead of a process warning). Never given a session id or session data. Default: none.
+   */
+  logger: loggerOption,
 } satisfies Record<string, Option<never, unknown>>;
 
 type Options = typeof OPTIONS;

@@ -11,6 +11,8 @@ import { createServers } from '../server/create-servers.js';
 import { EmbeddedGuard } from './embedded-guard.js';
 import { Fleet } from './fleet.js';
 import type { InspectedSession } from './inspection.js';
+import { errorFields, type Logger } from './log-fields.js';
+import { type OperationNote, observed } from './operation-events.js';
 import { Operations } from './operations.js';
 import { SessionCodec } from './session-codec.js';
 import { SessionIds } from './session-ids.js';
@@ -23,8 +25,21 @@ import type { SessionPgsqlEvents, StoreStatus, WriteOptions } from './store-type
 /** Longest lifetime a write accepts, in seconds (1000 years): a longer cookie is capped. */
 export const MAX_LIFETIME_SECONDS = 1000 * 365 * 86_400;
 
-const warn = (code: string, what: string) => (error: unknown) =>
-  process.emitWarning(`${what} failed: ${(error as Error).message}`, { code });
+/** A write or touch the short circuit answered: noted for its event, resolves `false`. */
+function skipped(note: OperationNote | undefined, state: SessionState | undefined): false {
+  if (note) {
+    note.skipped = true;
+    note.server = state?.server.index;
+  }
+  return false;
+}
+
+/** Background work that failed: to the logger when there is one, else a process warning. */
+const warn = (logger: Logger | undefined, code: string, what: string) => (error: unknown) => {
+  const message = `${what} failed: ${(error as Error).message}`;
+  if (logger) logger.error({ code, error: errorFields(error) }, `session-pgsql: ${message}`);
+  else process.emitWarning(message, { code });
+};
 
 /**
  * The framework-free store: sessions in PostgreSQL with session_pgsql's semantics.
@@ -48,21 +63,36 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     super();
     const o = resolveOptions(options);
     this.options = o;
-    const servers = createServers(o, (server, up, error) =>
-      up
-        ? this.emit('recovery', { server: server.index, connection: server.connection })
-        : this.emit('failover', { server: server.index, connection: server.connection, error }),
-    );
+    const log = o.logger;
+    const servers = createServers(o, (server, up, error) => {
+      const where = { server: server.index, connection: server.connection };
+      if (up) {
+        log?.info(where, 'session-pgsql: server answers again');
+        this.emit('recovery', where);
+      } else {
+        log?.warn(
+          { ...where, error: errorFields(error) },
+          'session-pgsql: server down, failing over',
+        );
+        this.emit('failover', { ...where, error });
+      }
+    });
     this.#routing = new SessionRouting(servers, {
       failoverMode: o.failoverMode,
       placement: o.placement,
       healthCheckMillis: o.healthCheckMillis,
-      onHandBackFailed: warn('SPG_HANDBACK_FAILED', 'moving sessions home after a failover'),
+      onHandBackFailed: warn(log, 'SPG_HANDBACK_FAILED', 'moving sessions home after a failover'),
     });
     this.#codec = new SessionCodec(o.serializer, o.maxSessionBytes);
     const [routing, codec] = [this.#routing, this.#codec];
     this.#fleet = new Fleet(servers, codec);
-    this.#reader = new SessionReader({ routing, codec, keepExpired: o.keepExpired });
+    this.#reader = new SessionReader({
+      routing,
+      codec,
+      keepExpired: o.keepExpired,
+      onCacheLookup: (hit) =>
+        this.listenerCount('cacheLookup') > 0 && this.emit('cacheLookup', { hit }),
+    });
     this.#writer = new SessionWriter({ routing, codec, name: o.name });
     this.#ids = new SessionIds(o.idPattern, o.hashIds);
     this.#embedded = new EmbeddedGuard(o.db);
@@ -71,15 +101,20 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
       intervalSeconds: o.gcIntervalSeconds,
       checkMillis: o.gcCheckMillis,
       batchSize: o.gcBatchSize,
-      onCollected: (result) => this.emit('gc', result),
-      onFailed: warn('SPG_GC_FAILED', 'garbage collection'),
+      onCollected: (result) => {
+        log?.debug({ ...result }, 'session-pgsql: expired sessions collected');
+        this.emit('gc', result);
+      },
+      onFailed: warn(log, 'SPG_GC_FAILED', 'garbage collection'),
     });
   }
 
   /** Reads a session. Resolves `undefined` for a missing, expired or malformed id; rejects on database failure. */
-  async read(id: string): Promise<LoadedSession<Data> | undefined> {
-    const key = this.#access(id);
-    return key === undefined ? undefined : this.#reader.read(id, key);
+  read(id: string): Promise<LoadedSession<Data> | undefined> {
+    return observed(this, 'read', async (note) => {
+      const key = this.#access(id);
+      return key === undefined ? undefined : this.#reader.read(id, key, note);
+    });
   }
 
   /** A new session id (256 random bits) that `idPattern` accepts, for adapters that make their own ids. */
@@ -96,13 +131,23 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
    * Writes a session. Resolves `false` when the short circuit skipped a write that would
    * change nothing. Changes made meanwhile by another request to other top-level keys are kept.
    */
-  async write(id: string, data: Data, options: WriteOptions = {}): Promise<boolean> {
+  write(id: string, data: Data, options: WriteOptions = {}): Promise<boolean> {
+    return observed(this, 'write', (note) => this.#write(id, data, options, note));
+  }
+
+  async #write(
+    id: string,
+    data: Data,
+    options: WriteOptions,
+    note: OperationNote | undefined,
+  ): Promise<boolean> {
     const key = this.#access(id, true);
     const raw = this.#codec.stringify(data);
     const { state, address } = options;
     const lifetimeSeconds = this.#lifetime(options.lifetimeSeconds);
-    if (this.#canSkip(state, lifetimeSeconds) && raw === state?.snapshot?.raw) return false;
-    await this.#writer.write({ id, key, raw, data, lifetimeSeconds, address, state });
+    if (this.#canSkip(state, lifetimeSeconds) && raw === state?.snapshot?.raw)
+      return skipped(note, state);
+    await this.#writer.write({ id, key, raw, data, lifetimeSeconds, address, state, note });
     return true;
   }
 
@@ -110,28 +155,39 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
    * Extends a session's expiry. With the short circuit it costs nothing while the stored
    * expiry is fresh. Pending metadata changes turn it into a full write.
    */
-  async touch(id: string, options: WriteOptions = {}): Promise<boolean> {
+  touch(id: string, options: WriteOptions = {}): Promise<boolean> {
+    return observed(this, 'touch', (note) => this.#touch(id, options, note));
+  }
+
+  async #touch(
+    id: string,
+    options: WriteOptions,
+    note: OperationNote | undefined,
+  ): Promise<boolean> {
     const key = this.#access(id, true);
     const { state, address } = options;
     const lifetimeSeconds = this.#lifetime(options.lifetimeSeconds);
     const raw = state?.snapshot?.raw;
     if (state?.dirty && typeof raw === 'string') {
-      await this.#writer.write({ id, key, raw, data: undefined, lifetimeSeconds, address, state });
+      const data = undefined;
+      await this.#writer.write({ id, key, raw, data, lifetimeSeconds, address, state, note });
       return true;
     }
-    if (this.#canSkip(state, lifetimeSeconds)) return false;
+    if (this.#canSkip(state, lifetimeSeconds)) return skipped(note, state);
     const { shortCircuit, touchAfterFraction } = this.options;
     const skipSeconds = shortCircuit ? Math.floor(lifetimeSeconds * touchAfterFraction) : 0;
-    return this.#writer.touch({ key, lifetimeSeconds, skipSeconds, address, state });
+    return this.#writer.touch({ key, lifetimeSeconds, skipSeconds, address, state, note });
   }
 
   /**
    * Deletes a session, on every server that may hold a copy. While a server before its
    * target is down, a tombstone stays so that server's stale copy can never come back.
    */
-  async destroy(id: string): Promise<void> {
-    const key = this.#access(id);
-    if (key !== undefined) await this.#writer.destroy(key);
+  destroy(id: string): Promise<void> {
+    return observed(this, 'destroy', async (note) => {
+      const key = this.#access(id);
+      if (key !== undefined) await this.#writer.destroy(key, note);
+    });
   }
 
   /**

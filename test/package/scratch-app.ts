@@ -20,12 +20,20 @@ async function main() {
   const id = randomBytes(24).toString('base64url');
 
   const core = new SessionPgsql({ db: url, table: 'tarball_' + format, gcInterval: 0 });
+  const registry = new Registry();
+  const metrics = prometheusMetrics(core, { registry });
   const written = await core.write(id, { format });
   const read = (await core.read(id))?.data;
   const invalid = await core.write('bad id', {}).then(
     () => null,
     (error) => ({ code: error.code, coded: error instanceof SessionPgsqlError }),
   );
+  const scraped = (await registry.metrics()).split(String.fromCharCode(10));
+  metrics.stop();
+  const prometheus = {
+    lines: scraped.filter((line) => line.startsWith('session_pgsql_operations_total{') || line.startsWith('session_pgsql_errors_total{')),
+    afterStop: registry.getMetricsAsArray().length,
+  };
   await core.close();
 
   const store = new PgsqlStore({ db: url, table: 'tarball_' + format + '_express', gcInterval: 0 });
@@ -91,6 +99,7 @@ async function main() {
     fastifySharesCore: new FastifyStore(core).core === core,
     koaViews: koaGot?.views,
     koaSharesCore: new KoaStore(core).core === core,
+    prometheus,
     oneErrorClass:
       ExpressSessionPgsqlError === SessionPgsqlError && FastifySessionPgsqlError === SessionPgsqlError &&
       KoaSessionPgsqlError === SessionPgsqlError,
@@ -119,10 +128,12 @@ import {
 import { Hono } from 'hono';
 import { sessionMiddleware, SessionPgsqlError as HonoSessionPgsqlError } from 'session-pgsql/hono';
 import { PgsqlStore as KoaStore, SessionPgsqlError as KoaSessionPgsqlError } from 'session-pgsql/koa';
+import { prometheusMetrics } from 'session-pgsql/prometheus';
+import { Registry } from 'prom-client';
 
 const honoResolved = fileURLToPath(import.meta.resolve('session-pgsql/hono'));
 const format = 'esm';
-const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/koa'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/koa', 'session-pgsql/prometheus'].map((name) =>
   fileURLToPath(import.meta.resolve(name)),
 );
 ${checkBody}`;
@@ -138,10 +149,12 @@ const {
 const { Hono } = require('hono');
 const { sessionMiddleware, SessionPgsqlError: HonoSessionPgsqlError } = require('session-pgsql/hono');
 const { PgsqlStore: KoaStore, SessionPgsqlError: KoaSessionPgsqlError } = require('session-pgsql/koa');
+const { prometheusMetrics } = require('session-pgsql/prometheus');
+const { Registry } = require('prom-client');
 
 const honoResolved = require.resolve('session-pgsql/hono');
 const format = 'cjs';
-const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/koa'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/koa', 'session-pgsql/prometheus'].map((name) =>
   require.resolve(name),
 );
 ${checkBody}`;
@@ -170,6 +183,8 @@ import {
   PgsqlStore as KoaStore,
   sessionInfo as koaSessionInfo,
 } from 'session-pgsql/koa';
+import { Registry } from 'prom-client';
+import { type PrometheusMetrics, prometheusMetrics } from 'session-pgsql/prometheus';
 
 declare module 'express-session' {
   interface SessionData {
@@ -218,6 +233,10 @@ koa.use((ctx) => {
   const modified: Date | null = koaSessionInfo(ctx).modified;
   ctx.body = { modified };
 });
+const metrics: PrometheusMetrics = prometheusMetrics(s, { registry: new Registry(), prefix: 'app_' });
+// @ts-expect-error the prefix is a string
+prometheusMetrics(s, { prefix: 1 });
+metrics.stop();
 console.log(a, code, store, accesses, shared);
 
 // the hono middleware: typed Variables through the chain, or declared on the app
@@ -254,6 +273,7 @@ import { PgsqlStore, SessionPgsqlError } from 'session-pgsql/express';
 import fastify = require('session-pgsql/fastify');
 import hono = require('session-pgsql/hono');
 import koa = require('session-pgsql/koa');
+import prometheus = require('session-pgsql/prometheus');
 
 async function main(): Promise<void> {
   const s: core.SessionPgsql<{ a: number }> = new core.SessionPgsql<{ a: number }>({ gcInterval: 0 });
@@ -272,6 +292,8 @@ async function main(): Promise<void> {
   const koaStore: koa.PgsqlStore = new koa.PgsqlStore({ db: 'postgres://localhost/app' });
   const koaInfo: koa.SessionInfo = koa.sessionInfo({ session: null });
   console.log(koaStore, koaInfo);
+  const metrics: prometheus.PrometheusMetrics = prometheus.prometheusMetrics(s);
+  metrics.stop();
   // @ts-expect-error a code that does not exist
   const wrong: core.ErrorCode = 'SPG_NOT_A_CODE';
   console.log(a, error, store, wrong);
@@ -291,6 +313,7 @@ export interface ScriptResult {
   fastifySharesCore: boolean;
   koaViews: unknown;
   koaSharesCore: boolean;
+  prometheus: { lines: string[]; afterStop: number };
   oneErrorClass: boolean;
   code: string;
   unavailable: { coded: boolean; code: string; message: string; causeCode: string } | null;

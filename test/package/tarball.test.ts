@@ -178,6 +178,7 @@ describe('the package as npm packs and installs it', () => {
         'koa',
         '@types/koa',
         'koa-session',
+        'prom-client',
       ];
       const versions = await Promise.all(types.map(async (t) => `${t}@${await repoVersion(t)}`));
       await timed('npm install -D @types', () =>
@@ -203,9 +204,14 @@ describe('the package as npm packs and installs it', () => {
       'php/src/PgsqlSessionHandler.php',
       'php/src/Statements.php',
       'php/src/functions.php',
-      ...['index', 'adapters/express', 'adapters/fastify', 'adapters/hono', 'adapters/koa'].flatMap(
-        (entry) => ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`),
-      ),
+      ...[
+        'index',
+        'adapters/express',
+        'adapters/fastify',
+        'adapters/hono',
+        'adapters/koa',
+        'metrics/prometheus',
+      ].flatMap((entry) => ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`)),
     ];
     assert.deepEqual(
       required.filter((file) => !packed.includes(file)),
@@ -262,6 +268,7 @@ describe('the package as npm packs and installs it', () => {
       join(dist, 'adapters', `express.${ext}`),
       join(dist, 'adapters', `fastify.${ext}`),
       join(dist, 'adapters', `koa.${ext}`),
+      join(dist, 'metrics', `prometheus.${ext}`),
     ]);
     assert.equal(result.written, true);
     assert.deepEqual(result.read, { format });
@@ -276,6 +283,15 @@ describe('the package as npm packs and installs it', () => {
     assert.equal(result.koaViews, 3, 'the koa store, without Koa or koa-session installed');
     assert.equal(result.koaSharesCore, true);
     assert.equal(result.oneErrorClass, true, 'every entry point shares one SessionPgsqlError');
+    assert.deepEqual(result.prometheus, {
+      lines: [
+        'session_pgsql_operations_total{operation="write",outcome="ok"} 1',
+        'session_pgsql_operations_total{operation="read",outcome="ok"} 1',
+        'session_pgsql_operations_total{operation="write",outcome="error"} 1',
+        'session_pgsql_errors_total{code="SPG_INVALID_SESSION_ID"} 1',
+      ],
+      afterStop: 0,
+    });
     assert.equal(result.code, 'SPG_EMBEDDED_UNAVAILABLE');
     assert.ok(result.unavailable, 'a store without db and without PGlite must reject');
     const { message, ...unavailable } = result.unavailable;
@@ -372,6 +388,8 @@ describe('the package as npm packs and installs it', () => {
         'adapters/hono.d.cts',
         'adapters/koa.d.ts',
         'adapters/koa.d.cts',
+        'metrics/prometheus.d.ts',
+        'metrics/prometheus.d.cts',
       ];
       const listed = stdout.split('\n');
       for (const file of declarations) {
