@@ -1,0 +1,52 @@
+/**
+ * Runs the command line as a child process, as an operator would: `tsx src/cli/main.ts`
+ * (the built binary is run through the installed tarball in test/package/tarball.test.ts).
+ */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const tsx = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The environment without the test runner's variables, nor a SESSION_PGSQL_DB of the shell's. */
+function cliEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (key === 'NODE_TEST_CONTEXT' || key === 'SESSION_PGSQL_DB') continue;
+    env[key] = value;
+  }
+  return { ...env, ...extra };
+}
+
+/** `session-pgsql ...args`; resolves with its exit code and output whatever the code. */
+export function runCli(
+  args: readonly string[],
+  options: { env?: Record<string, string> } = {},
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      tsx,
+      [main, ...args],
+      { cwd: root, env: cliEnv(options.env ?? {}), maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** The URL of `url` logging in as `user` with `password`. */
+export function asRole(url: string, user: string, password: string): string {
+  const u = new URL(url);
+  u.username = user;
+  u.password = password;
+  return u.toString();
+}
