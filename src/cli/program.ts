@@ -1,12 +1,13 @@
 import type { Command, Context } from './command.js';
 import { init } from './commands/init.js';
+import { upgrade } from './commands/upgrade.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
 import { parseFlags, usageError } from './flags.js';
 import { commandHelp, programHelp } from './help.js';
 import { Output, type Streams } from './output.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly Command[] = [init];
+export const commands: readonly Command[] = [init, upgrade];
 
 const EXIT_CODES = [
   '  0  done',
