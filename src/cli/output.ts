@@ -51,7 +51,7 @@ export class Output {
       const filled = Math.min(width, Math.round((done / total) * width));
       bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${done}/${total} `;
     }
-    const line = `${bar}${label}`.slice(0, Math.max(20, (stderr.columns ?? 80) - 1));
+    const line = `${bar}${label}`.slice(0, Math.max(20, (stderr.columns || 80) - 1));
     stderr.write(`\r\x1b[2K${line}`);
     this.#progressShown = true;
   }

@@ -1,4 +1,5 @@
 import type { Command, Context } from './command.js';
+import { gc } from './commands/gc.js';
 import { init } from './commands/init.js';
 import { upgrade } from './commands/upgrade.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
@@ -7,7 +8,7 @@ import { commandHelp, programHelp } from './help.js';
 import { Output, type Streams } from './output.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly Command[] = [init, upgrade];
+export const commands: readonly Command[] = [init, upgrade, gc];
 
 const EXIT_CODES = [
   '  0  done',

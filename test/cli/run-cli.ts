@@ -50,3 +50,20 @@ export function asRole(url: string, user: string, password: string): string {
   u.password = password;
   return u.toString();
 }
+
+/** Runs the command line on a terminal of its own (`script`), as an operator at a shell. */
+export function runCliOnTerminal(args: readonly string[]): Promise<CliResult> {
+  const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+  const command = [tsx, main, ...args].map(quote).join(' ');
+  return new Promise((resolve) => {
+    execFile(
+      'script',
+      ['-qec', command, '/dev/null'],
+      { cwd: root, env: { ...cliEnv({}), COLUMNS: '100' }, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
