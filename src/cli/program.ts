@@ -1,6 +1,7 @@
 import type { Command, Context } from './command.js';
 import { gc } from './commands/gc.js';
 import { init } from './commands/init.js';
+import { status } from './commands/status.js';
 import { upgrade } from './commands/upgrade.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
 import { parseFlags, usageError } from './flags.js';
@@ -8,7 +9,7 @@ import { commandHelp, programHelp } from './help.js';
 import { Output, type Streams } from './output.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly Command[] = [init, upgrade, gc];
+export const commands: readonly Command[] = [init, upgrade, gc, status];
 
 const EXIT_CODES = [
   '  0  done',
