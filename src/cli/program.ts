@@ -1,5 +1,6 @@
 import type { Command, Context } from './command.js';
 import { gc } from './commands/gc.js';
+import { importConnectPgSimpleCommand } from './commands/import-connect-pg-simple.js';
 import { init } from './commands/init.js';
 import { status } from './commands/status.js';
 import { upgrade } from './commands/upgrade.js';
@@ -9,7 +10,13 @@ import { commandHelp, programHelp } from './help.js';
 import { Output, type Streams } from './output.js';
 
 /** Every command, in the order `--help` lists them. */
-export const commands: readonly Command[] = [init, upgrade, gc, status];
+export const commands: readonly Command[] = [
+  init,
+  upgrade,
+  gc,
+  status,
+  importConnectPgSimpleCommand,
+];
 
 const EXIT_CODES = [
   '  0  done',
