@@ -1,4 +1,5 @@
 import { bookkeepingStatements } from './bookkeeping-statements.js';
+import { operatorStatements } from './operator-statements.js';
 import { sessionStatements } from './session-statements.js';
 import type { SqlStatement } from './statement.js';
 import type { TableName } from './table-name.js';
@@ -21,7 +22,11 @@ export function buildStatements(
     keysAreDigests: options.hashIds,
     channel: options.channel,
   };
-  return Object.freeze({ ...sessionStatements(context), ...bookkeepingStatements(context) });
+  return Object.freeze({
+    ...sessionStatements(context),
+    ...bookkeepingStatements(context),
+    ...operatorStatements(context),
+  });
 }
 
 export type Statements = ReturnType<typeof buildStatements>;

@@ -9,10 +9,13 @@ import {
 import { SessionRouting } from '../routing/session-routing.js';
 import { createServers } from '../server/create-servers.js';
 import { Fleet } from './fleet.js';
+import { type InspectedSession, inspectSession } from './inspection.js';
+import { Revocation } from './revocation.js';
 import { SessionCodec } from './session-codec.js';
 import { SessionIds } from './session-ids.js';
 import { type LoadedSession, SessionReader } from './session-reader.js';
 import { SessionState } from './session-state.js';
+import { type SessionStats, sessionStats } from './session-stats.js';
 import { SessionWriter } from './session-writer.js';
 import type { SessionPgsqlEvents, StoreStatus, WriteOptions } from './store-types.js';
 
@@ -36,6 +39,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   readonly #reader: SessionReader<Data>;
   readonly #writer: SessionWriter<Data>;
   readonly #fleet: Fleet<Data>;
+  readonly #revocation: Revocation;
   #closed = false;
   #warnedEmbedded = false;
 
@@ -60,6 +64,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     this.#reader = new SessionReader({ routing, codec, keepExpired: o.keepExpired });
     this.#writer = new SessionWriter({ routing, codec, name: o.name });
     this.#ids = new SessionIds(o.idPattern, o.hashIds);
+    this.#revocation = new Revocation(servers, (key) => this.#writer.destroy(key));
     this.#gc = new GarbageCollector(servers, {
       intervalSeconds: o.gcIntervalSeconds,
       checkMillis: o.gcCheckMillis,
@@ -120,6 +125,51 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   async destroy(id: string): Promise<void> {
     const key = this.#access(id);
     if (key !== undefined) await this.#writer.destroy(key);
+  }
+
+  /**
+   * Signs a session out by its stored key (what `ids()` and `all()` return: the SHA-256
+   * digest with `hashIds`, the id otherwise), on every server; other processes' caches drop
+   * it. Resolves true when a row was deleted.
+   */
+  async revokeByKey(key: string): Promise<boolean> {
+    this.#access(undefined);
+    return typeof key === 'string' && key !== '' ? this.#revocation.byKey(key) : false;
+  }
+
+  /** `revokeByKey` by session id (a malformed id names no session: false). */
+  async revoke(id: string): Promise<boolean> {
+    const key = this.#access(id);
+    return key === undefined ? false : this.#revocation.byKey(key);
+  }
+
+  /**
+   * Signs a user out everywhere: deletes every session whose custom field (`setField`)
+   * equals `field`, on every server; other processes' caches drop them. Resolves how many.
+   */
+  async revokeUser(field: string): Promise<number> {
+    this.#access(undefined);
+    return this.#revocation.byField(field);
+  }
+
+  /** Active and expired sessions, sizes, times and accesses, per server and in total (SQL). A server down is reported so. */
+  async stats(): Promise<SessionStats> {
+    this.#access(undefined);
+    return sessionStats(this.#fleet.servers);
+  }
+
+  /**
+   * One session's metadata and decoded data (a row that does not decode gives its text and
+   * the error), by session id, or by stored key with `byKey`; `undefined` when absent.
+   */
+  async inspect(
+    idOrKey: string,
+    options: { readonly byKey?: boolean } = {},
+  ): Promise<InspectedSession<Data> | undefined> {
+    const id = this.#access(options.byKey ? undefined : idOrKey);
+    const key = options.byKey ? idOrKey : id;
+    if (typeof key !== 'string' || key === '') return undefined;
+    return inspectSession(this.#routing, this.#codec, key);
   }
 
   /** Deletes every expired session on every server now (for cron); resolves the number deleted. */
