@@ -50,6 +50,11 @@ export const ErrorCodes = {
    * process sends more than `poolSize` connections can carry. The server is not marked down.
    */
   POOL_EXHAUSTED: 'SPG_POOL_EXHAUSTED',
+  /**
+   * An optional peer dependency that a feature needs is not installed (`session-pgsql demo`
+   * needs express and express-session).
+   */
+  PEER_UNAVAILABLE: 'SPG_PEER_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,4 +1,5 @@
 import type { Command, Context } from './command.js';
+import { demo } from './commands/demo.js';
 import { gc } from './commands/gc.js';
 import { importConnectPgSimpleCommand } from './commands/import-connect-pg-simple.js';
 import { init } from './commands/init.js';
@@ -16,6 +17,7 @@ export const commands: readonly Command[] = [
   gc,
   status,
   importConnectPgSimpleCommand,
+  demo,
 ];
 
 const EXIT_CODES = [
@@ -79,7 +81,9 @@ export async function runProgram(
 function unknown(args: readonly string[], streams: Streams): ExitCode {
   const out = new Output(streams, false);
   const names = commands.map((c) => c.name).join(', ');
-  out.error('', usageError(`unknown command "${args.join(' ')}"; the commands are: ${names}`));
+  // only the words that could name a command: the rest may hold a password
+  const words = args.slice(0, args[0] === 'import' ? 2 : 1).filter((a) => !a.startsWith('-'));
+  out.error('', usageError(`unknown command "${words.join(' ')}"; the commands are: ${names}`));
   streams.stderr.write('Run "session-pgsql --help" for the list.\n');
   return ExitCodes.USAGE;
 }

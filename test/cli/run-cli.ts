@@ -2,7 +2,7 @@
  * Runs the command line as a child process, as an operator would: `tsx src/cli/main.ts`
  * (the built binary is run through the installed tarball in test/package/tarball.test.ts).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -66,4 +66,37 @@ export function runCliOnTerminal(args: readonly string[]): Promise<CliResult> {
       },
     );
   });
+}
+
+/** A command that keeps running (`demo`): its first line of stdout, and a way to stop it. */
+export async function startCli(
+  args: readonly string[],
+): Promise<{ firstLine: string; stop(): Promise<CliResult> }> {
+  const child = spawn(tsx, [main, ...args], { cwd: root, env: cliEnv({}) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number>((resolve) =>
+    child.once('exit', (code) => resolve(code ?? -1)),
+  );
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    const check = () => {
+      if (stdout.includes('\n')) resolve(stdout.slice(0, stdout.indexOf('\n')));
+    };
+    child.stdout.on('data', check);
+    void exited.then((code) => reject(new Error(`exited with ${code} before a line:\n${stderr}`)));
+  });
+  return {
+    firstLine,
+    async stop() {
+      child.kill('SIGTERM');
+      const code = await exited;
+      return { code, stdout, stderr };
+    },
+  };
 }
