@@ -3,6 +3,9 @@ import { demo } from './commands/demo.js';
 import { gc } from './commands/gc.js';
 import { importConnectPgSimpleCommand } from './commands/import-connect-pg-simple.js';
 import { init } from './commands/init.js';
+import { inspect } from './commands/inspect.js';
+import { revoke } from './commands/revoke.js';
+import { stats } from './commands/stats.js';
 import { status } from './commands/status.js';
 import { upgrade } from './commands/upgrade.js';
 import { type ExitCode, ExitCodes, exitCodeOf } from './exit-codes.js';
@@ -18,6 +21,9 @@ export const commands: readonly Command[] = [
   status,
   importConnectPgSimpleCommand,
   demo,
+  stats,
+  inspect,
+  revoke,
 ];
 
 const EXIT_CODES = [
