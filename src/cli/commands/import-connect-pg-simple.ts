@@ -44,9 +44,7 @@ export const importConnectPgSimpleCommand: Command = {
     ...jsonFlag,
     ...helpFlag,
   },
-  examples: [
-    'session-pgsql import connect-pg-simple --db "$DATABASE_URL" --source-table session --table php_session',
-  ],
+  examples: ['session-pgsql import connect-pg-simple --db "$DATABASE_URL" --table php_session'],
   async run(parsed, { out, env }) {
     const to = storeOptions(parsed, env);
     const name = stringFlag(parsed, 'name');
