@@ -8,6 +8,7 @@ export default defineConfig({
     'adapters/hono': 'src/adapters/hono.ts',
     'adapters/koa': 'src/adapters/koa.ts',
     'metrics/prometheus': 'src/metrics/prometheus-metrics.ts',
+    'cli/main': 'src/cli/main.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -55,6 +55,11 @@ export const ErrorCodes = {
    * without `db` whose embedded folder holds no database: none is created for it.
    */
   EMBEDDED_NOT_FOUND: 'SPG_EMBEDDED_NOT_FOUND',
+  /**
+   * An optional peer dependency that a feature needs is not installed (`session-pgsql demo`
+   * needs express and express-session).
+   */
+  PEER_UNAVAILABLE: 'SPG_PEER_UNAVAILABLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
