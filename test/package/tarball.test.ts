@@ -211,6 +211,7 @@ describe('the package as npm packs and installs it', () => {
         'adapters/hono',
         'adapters/koa',
         'metrics/prometheus',
+        'cli/main',
       ].flatMap((entry) => ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`)),
     ];
     assert.deepEqual(
@@ -245,6 +246,23 @@ describe('the package as npm packs and installs it', () => {
     );
     t.diagnostic(`${PGLITE} when added: ${megabytes(pgliteBytes)} (${pgliteBytes} bytes)`);
     t.diagnostic(`steps: ${timings.join(', ')}`);
+  });
+
+  it('runs the command line as `npx session-pgsql`, from the installed package', slow, async () => {
+    const env = userEnv({ SESSION_PGSQL_DB: url });
+    const cli = (...args: string[]) =>
+      run('npx', ['--no-install', 'session-pgsql', ...args], app, env);
+    const table = 'tarball_cli';
+    await cli('init', '--table', table);
+    const { stdout } = await cli('status', '--table', table, '--json');
+    const status = JSON.parse(stdout) as { sessions: number; servers: { up: boolean }[] };
+    assert.equal(status.sessions, 0);
+    assert.deepEqual(
+      status.servers.map((server) => server.up),
+      [true],
+    );
+    // demo needs express, which this app does not have: a coded error, exit code 1
+    await assert.rejects(cli('demo'), /SPG_PEER_UNAVAILABLE/);
   });
 
   /** Runs a script of the app and returns what it printed, its last line parsed. */
