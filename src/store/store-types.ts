@@ -38,4 +38,6 @@ export interface SessionPgsqlEvents {
   failover: [HealthEvent];
   /** A server that was down answers again. */
   recovery: [HealthEvent];
+  /** `close()` was called: background work watching the store stops. */
+  close: [];
 }
