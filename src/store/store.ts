@@ -141,6 +141,15 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     return key === undefined ? false : this.#revocation.byKey(key);
   }
 
+  /**
+   * Signs a user out everywhere: deletes every session whose custom field (`setField`)
+   * equals `field`, on every server; other processes' caches drop them. Resolves how many.
+   */
+  async revokeUser(field: string): Promise<number> {
+    this.#access(undefined);
+    return this.#revocation.byField(field);
+  }
+
   /** Deletes every expired session on every server now (for cron); resolves the number deleted. */
   async gc(): Promise<number> {
     this.#access(undefined);
