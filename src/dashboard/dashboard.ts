@@ -134,15 +134,25 @@ export class Dashboard<D = unknown> {
       samples: this.#sampler.samples(),
       collections: this.#sampler.collections(),
       health: this.#sampler.health(),
-      sessions: o.allowRevoke
-        ? (await listSessions(this.#store as SessionPgsql<unknown>, o.sessionListLimit)).map(
-            (s) => ({
-              ...s,
-              key: this.#handle(s.key),
-            }),
-          )
-        : null,
+      ...(o.allowRevoke ? await this.#sessions() : { sessions: null, sessionsError: null }),
     };
+  }
+
+  /** The sessions listed for revoking; a server that cannot be reached leaves the list out. */
+  async #sessions(): Promise<{ sessions: unknown[]; sessionsError: string | null }> {
+    try {
+      const store = this.#store as SessionPgsql<unknown>;
+      const listed = await listSessions(store, this.options.sessionListLimit);
+      return {
+        sessions: listed.map((s) => ({ ...s, key: this.#handle(s.key) })),
+        sessionsError: null,
+      };
+    } catch (error) {
+      return {
+        sessions: [],
+        sessionsError: error instanceof Error ? error.message : String(error),
+      };
+    }
   }
 
   /**
@@ -165,7 +175,7 @@ export class Dashboard<D = unknown> {
       return json(400, { error: 'the body is not JSON' });
     }
     if (typeof body?.user === 'string' && body.user !== '') {
-      return json(200, { revoked: await revokeUser(this.#store, body.user) });
+      return json(200, { revoked: await this.#store.revokeUser(body.user) });
     }
     if (typeof body?.key !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(body.key)) {
       return json(400, { error: 'give "key" (as the page shows it) or "user"' });
@@ -181,10 +191,6 @@ export class Dashboard<D = unknown> {
     return (await this.#store.ids()).find((key) => sha256(key) === handle);
   }
 }
-
-// until store.revokeUser is merged from opsapi
-const revokeUser = (store: unknown, field: string): Promise<number> =>
-  (store as { revokeUser(field: string): Promise<number> }).revokeUser(field);
 
 /** A dashboard for a store (the core or an adapter's store). */
 export function createDashboard<D>(

@@ -162,7 +162,7 @@ function render(d) {
     fillTable("sessions", d.sessions.map((s) => [
       el("td", s.key, "key"), s.user ?? "", revokeButton("Revoke", { key: s.key }),
       s.user === null ? el("td") : revokeButton("Revoke user", { user: s.user }),
-    ]), 4, "no live session");
+    ]), 4, d.sessionsError === null ? "no live session" : "cannot list the sessions: " + d.sessionsError);
   }
 }
 
