@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'adapters/express': 'src/adapters/express.ts',
     'adapters/fastify': 'src/adapters/fastify.ts',
+    dashboard: 'src/dashboard/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

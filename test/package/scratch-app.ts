@@ -47,6 +47,12 @@ async function main() {
   );
   await fastifyStore.close();
 
+  const dashboardStore = new SessionPgsql({ db: url, table: 'tarball_' + format + '_dashboard', gcInterval: 0 });
+  const dashboard = createDashboard(dashboardStore);
+  const page = await dashboard.fetch(new Request('http://app.example/'));
+  const dashboardData = await (await dashboard.fetch(new Request('http://app.example/data.json'))).json();
+  await dashboardStore.close();
+
   const embedded = new SessionPgsql({ gcInterval: 0 });
   const unavailable = await embedded.read(id).then(
     () => null,
@@ -72,6 +78,9 @@ async function main() {
       ExpressSessionPgsqlError === SessionPgsqlError && FastifySessionPgsqlError === SessionPgsqlError,
     code: ErrorCodes.EMBEDDED_UNAVAILABLE,
     unavailable,
+    dashboardPage: page.status + ' ' + page.headers.get('content-type'),
+    dashboardServers: dashboardData.servers.length,
+    nodeHandler: typeof nodeHandler(dashboard),
   }));
 }
 main().catch((error) => {
@@ -89,9 +98,10 @@ import {
   PgsqlStore as FastifyStore,
   SessionPgsqlError as FastifySessionPgsqlError,
 } from 'session-pgsql/fastify';
+import { createDashboard, nodeHandler } from 'session-pgsql/dashboard';
 
 const format = 'esm';
-const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/dashboard'].map((name) =>
   fileURLToPath(import.meta.resolve(name)),
 );
 ${checkBody}`;
@@ -104,9 +114,10 @@ const {
   PgsqlStore: FastifyStore,
   SessionPgsqlError: FastifySessionPgsqlError,
 } = require('session-pgsql/fastify');
+const { createDashboard, nodeHandler } = require('session-pgsql/dashboard');
 
 const format = 'cjs';
-const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/dashboard'].map((name) =>
   require.resolve(name),
 );
 ${checkBody}`;
@@ -128,6 +139,7 @@ import {
   sessionInfo as fastifySessionInfo,
   setField,
 } from 'session-pgsql/fastify';
+import { createDashboard, type DashboardOptions, nodeHandler } from 'session-pgsql/dashboard';
 
 declare module 'express-session' {
   interface SessionData {
@@ -166,7 +178,12 @@ app.get('/', async (request) => {
   const created: Date | null = fastifySessionInfo(request).created;
   return { created };
 });
-console.log(a, code, store, accesses, shared);
+const dashboardOptions: DashboardOptions = { allowRevoke: false, pollIntervalMillis: 5000 };
+// @ts-expect-error an unknown dashboard option
+const wrongDashboard: DashboardOptions = { revoke: true };
+const dashboard = createDashboard(store as PgsqlStore, dashboardOptions);
+const response: Promise<Response> = dashboard.fetch(new Request('http://app.example/data.json'));
+console.log(a, code, store, accesses, shared, nodeHandler(dashboard), response, wrongDashboard);
 `;
 
 /** The same from CommonJS TypeScript (.cts): the require condition's declarations. */
@@ -174,6 +191,7 @@ export const cjsConsumer = `import session = require('express-session');
 import core = require('session-pgsql');
 import { PgsqlStore, SessionPgsqlError } from 'session-pgsql/express';
 import fastify = require('session-pgsql/fastify');
+import dashboards = require('session-pgsql/dashboard');
 
 async function main(): Promise<void> {
   const s: core.SessionPgsql<{ a: number }> = new core.SessionPgsql<{ a: number }>({ gcInterval: 0 });
@@ -185,7 +203,8 @@ async function main(): Promise<void> {
   const store: session.Store = new PgsqlStore({ db: 'postgres://localhost/app' });
   const fastifyStore: fastify.PgsqlStore = new fastify.PgsqlStore({ db: 'postgres://localhost/app' });
   const counters: fastify.ErrorCounters = fastify.getError({ session: null });
-  console.log(fastifyStore, counters);
+  const dashboard: dashboards.Dashboard = dashboards.createDashboard(s);
+  console.log(fastifyStore, counters, dashboard.options.allowRevoke);
   // @ts-expect-error a code that does not exist
   const wrong: core.ErrorCode = 'SPG_NOT_A_CODE';
   console.log(a, error, store, wrong);
@@ -206,4 +225,7 @@ export interface ScriptResult {
   oneErrorClass: boolean;
   code: string;
   unavailable: { coded: boolean; code: string; message: string; causeCode: string } | null;
+  dashboardPage: string;
+  dashboardServers: number;
+  nodeHandler: string;
 }

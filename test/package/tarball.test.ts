@@ -196,7 +196,7 @@ describe('the package as npm packs and installs it', () => {
       'php/src/PgsqlSessionHandler.php',
       'php/src/Statements.php',
       'php/src/functions.php',
-      ...['index', 'adapters/express', 'adapters/fastify'].flatMap((entry) =>
+      ...['index', 'adapters/express', 'adapters/fastify', 'dashboard'].flatMap((entry) =>
         ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`),
       ),
     ];
@@ -254,6 +254,7 @@ describe('the package as npm packs and installs it', () => {
       join(dist, `index.${ext}`),
       join(dist, 'adapters', `express.${ext}`),
       join(dist, 'adapters', `fastify.${ext}`),
+      join(dist, `dashboard.${ext}`),
     ]);
     assert.equal(result.written, true);
     assert.deepEqual(result.read, { format });
@@ -262,6 +263,9 @@ describe('the package as npm packs and installs it', () => {
     assert.equal(result.views, 1);
     assert.equal(result.fastifyViews, 2, 'the fastify store, without @fastify/session installed');
     assert.equal(result.fastifySharesCore, true);
+    assert.equal(result.dashboardPage, '200 text/html; charset=utf-8');
+    assert.equal(result.dashboardServers, 1);
+    assert.equal(result.nodeHandler, 'function');
     assert.equal(result.oneErrorClass, true, 'both entry points share one SessionPgsqlError');
     assert.equal(result.code, 'SPG_EMBEDDED_UNAVAILABLE');
     assert.ok(result.unavailable, 'a store without db and without PGlite must reject');
@@ -355,6 +359,8 @@ describe('the package as npm packs and installs it', () => {
         'adapters/express.d.cts',
         'adapters/fastify.d.ts',
         'adapters/fastify.d.cts',
+        'dashboard.d.ts',
+        'dashboard.d.cts',
       ];
       const listed = stdout.split('\n');
       for (const file of declarations) {
