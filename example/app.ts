@@ -77,7 +77,7 @@ console.log(
     ? `opening the embedded PostgreSQL in ${dir}/ ...`
     : `creating the embedded PostgreSQL in ${dir}/ (first start: this takes several seconds) ...`,
 );
-await store.core.length();
+await store.core.status(); // opens (or creates) it; operator calls such as length() never create one
 const server = app.listen(port, () => {
   console.log(`session-pgsql example on http://localhost:${port}`);
 });

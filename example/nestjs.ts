@@ -72,7 +72,7 @@ app.use(
 app.use(saveBeforeResponse()); // a success answer means the session is stored
 app.enableShutdownHooks();
 
-await store.core.length(); // opens the database (and creates the table) before serving
+await store.core.status(); // opens the database (creates the embedded one, and the table) before serving
 await app.listen(Number(process.env.PORT ?? 3000), process.env.HOST ?? 'localhost');
 console.log(`session-pgsql nestjs example on ${await app.getUrl()}`);
 

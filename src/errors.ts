@@ -50,6 +50,11 @@ export const ErrorCodes = {
    * process sends more than `poolSize` connections can carry. The server is not marked down.
    */
   POOL_EXHAUSTED: 'SPG_POOL_EXHAUSTED',
+  /**
+   * An operator call (`gc`, `stats`, `revoke...`, `inspect`, `clear`, `length`) on a store
+   * without `db` whose embedded folder holds no database: none is created for it.
+   */
+  EMBEDDED_NOT_FOUND: 'SPG_EMBEDDED_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -30,6 +30,7 @@ export { getPhpClass, setPhpClass } from './serializers/php-metadata.js';
 export { PhpEnum, PhpSerializable } from './serializers/php-values.js';
 export type { Serializer } from './serializers/serializer.js';
 export type { ServerStatus } from './server/server.js';
+export type { InspectedMetadata, InspectedSession } from './store/inspection.js';
 export type { LoadedSession } from './store/session-reader.js';
 export type {
   ErrorCounters,
@@ -37,6 +38,7 @@ export type {
   SessionInfo,
   SessionState,
 } from './store/session-state.js';
+export type { ServerSessionStats, SessionBytes, SessionStats } from './store/session-stats.js';
 export { SessionPgsql } from './store/store.js';
 export type {
   HealthEvent,

@@ -1,5 +1,7 @@
+import type { ResolvedOptions } from '../options/options.js';
 import type { Server, ServerStatus } from '../server/server.js';
 import type { SessionCodec } from './session-codec.js';
+import type { StoreStatus } from './store-types.js';
 
 /** Operations on every server at once: counts, listings, clearing, health and connections. */
 export class Fleet<Data> {
@@ -42,8 +44,19 @@ export class Fleet<Data> {
     }
   }
 
-  statuses(): Promise<ServerStatus[]> {
-    return Promise.all(this.servers.map((server) => server.status()));
+  /** Every server's status, with the settings that shape behaviour. */
+  async status(o: ResolvedOptions<Data>): Promise<StoreStatus> {
+    const servers: ServerStatus[] = await Promise.all(this.servers.map((s) => s.status()));
+    return Object.freeze({
+      servers: Object.freeze(servers),
+      serverCount: servers.length,
+      failoverMode: o.failoverMode,
+      shortCircuit: o.shortCircuit,
+      keepExpired: o.keepExpired,
+      gcIntervalSeconds: o.gcIntervalSeconds,
+      embedded: o.db.kind === 'embedded',
+      table: o.table.display,
+    });
   }
 
   async reset(): Promise<void> {

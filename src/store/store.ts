@@ -8,12 +8,15 @@ import {
 } from '../options/options.js';
 import { SessionRouting } from '../routing/session-routing.js';
 import { createServers } from '../server/create-servers.js';
+import { EmbeddedGuard } from './embedded-guard.js';
 import { Fleet } from './fleet.js';
-import { Revocation } from './revocation.js';
+import type { InspectedSession } from './inspection.js';
+import { Operations } from './operations.js';
 import { SessionCodec } from './session-codec.js';
 import { SessionIds } from './session-ids.js';
 import { type LoadedSession, SessionReader } from './session-reader.js';
 import { SessionState } from './session-state.js';
+import type { SessionStats } from './session-stats.js';
 import { SessionWriter } from './session-writer.js';
 import type { SessionPgsqlEvents, StoreStatus, WriteOptions } from './store-types.js';
 
@@ -37,9 +40,9 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   readonly #reader: SessionReader<Data>;
   readonly #writer: SessionWriter<Data>;
   readonly #fleet: Fleet<Data>;
-  readonly #revocation: Revocation;
+  readonly #operations: Operations<Data>;
+  readonly #embedded: EmbeddedGuard;
   #closed = false;
-  #warnedEmbedded = false;
 
   constructor(options: SessionPgsqlOptions<Data> = {}) {
     super();
@@ -62,7 +65,8 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     this.#reader = new SessionReader({ routing, codec, keepExpired: o.keepExpired });
     this.#writer = new SessionWriter({ routing, codec, name: o.name });
     this.#ids = new SessionIds(o.idPattern, o.hashIds);
-    this.#revocation = new Revocation(servers, (key) => this.#writer.destroy(key));
+    this.#embedded = new EmbeddedGuard(o.db);
+    this.#operations = new Operations(routing, codec, (key) => this.#writer.destroy(key));
     this.#gc = new GarbageCollector(servers, {
       intervalSeconds: o.gcIntervalSeconds,
       checkMillis: o.gcCheckMillis,
@@ -126,39 +130,49 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   }
 
   /**
-   * Signs a session out by its stored key (what `ids()` and `all()` return: the SHA-256
-   * digest with `hashIds`, the id otherwise), on every server; other processes' caches drop
-   * it. Resolves true when a row was deleted.
+   * Signs a session out by its stored key (as `ids()` lists it: the SHA-256 digest with
+   * `hashIds`, else the id) on every server; other processes' caches drop it. True if deleted.
    */
   async revokeByKey(key: string): Promise<boolean> {
-    this.#access(undefined);
-    return typeof key === 'string' && key !== '' ? this.#revocation.byKey(key) : false;
+    this.#operator('revokeByKey');
+    return this.#operations.revokeKey(key);
   }
 
   /** `revokeByKey` by session id (a malformed id names no session: false). */
   async revoke(id: string): Promise<boolean> {
-    const key = this.#access(id);
-    return key === undefined ? false : this.#revocation.byKey(key);
+    return this.#operations.revokeKey(this.#operator('revoke', id));
   }
 
-  /**
-   * Signs a user out everywhere: deletes every session whose custom field (`setField`)
-   * equals `field`, on every server; other processes' caches drop them. Resolves how many.
-   */
+  /** Deletes every session whose custom field equals `field`, on every server; resolves how many. */
   async revokeUser(field: string): Promise<number> {
-    this.#access(undefined);
-    return this.#revocation.byField(field);
+    this.#operator('revokeUser');
+    return this.#operations.revokeField(field);
+  }
+
+  /** Sessions, sizes, times and accesses per server and in total; a server down is reported so. */
+  async stats(): Promise<SessionStats> {
+    this.#operator('stats');
+    return this.#operations.stats();
+  }
+
+  /** One session's metadata and data (or its text and the decode error), by id or stored key. */
+  async inspect(
+    idOrKey: string,
+    options: { byKey?: boolean } = {},
+  ): Promise<InspectedSession<Data> | undefined> {
+    const key = this.#operator('inspect', options.byKey ? undefined : idOrKey);
+    return this.#operations.inspect(options.byKey ? idOrKey : key);
   }
 
   /** Deletes every expired session on every server now (for cron); resolves the number deleted. */
   async gc(): Promise<number> {
-    this.#access(undefined);
+    this.#operator('gc');
     return this.#gc.collect();
   }
 
   /** Number of live sessions. */
   async length(): Promise<number> {
-    this.#access(undefined);
+    this.#operator('length');
     return this.#fleet.length();
   }
 
@@ -178,25 +192,14 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
 
   /** Deletes every session. */
   async clear(): Promise<void> {
-    this.#access(undefined);
+    this.#operator('clear');
     return this.#fleet.clear();
   }
 
   /** Servers, their health and the settings that shape behaviour, as session_pgsql_status() did. */
   async status(): Promise<StoreStatus> {
     this.#access(undefined);
-    const o = this.options;
-    const servers = await this.#fleet.statuses();
-    return Object.freeze({
-      servers: Object.freeze(servers),
-      serverCount: servers.length,
-      failoverMode: o.failoverMode,
-      shortCircuit: o.shortCircuit,
-      keepExpired: o.keepExpired,
-      gcIntervalSeconds: o.gcIntervalSeconds,
-      embedded: o.db.kind === 'embedded',
-      table: o.table.display,
-    });
+    return this.#fleet.status(this.options);
   }
 
   /** Reconnects every server (pools the store opened are replaced). */
@@ -215,20 +218,13 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     await this.#fleet.close();
   }
 
-  /** Checks the store is open, starts background work, and returns the id's stored key. */
+  /** Session traffic: checks the store is open, starts background work, returns the id's stored key. */
   #access(id: string | undefined, required: true): string;
   #access(id: string | undefined, required?: boolean): string | undefined;
   #access(id: string | undefined, required = false): string | undefined {
-    if (this.#closed) throw new SessionPgsqlError(ErrorCodes.CLOSED, 'the session store is closed');
-    if (this.options.db.kind === 'embedded' && !this.#warnedEmbedded) {
-      this.#warnedEmbedded = true;
-      process.emitWarning(
-        `no "db" option: sessions are kept in the embedded PostgreSQL in ${this.options.db.dir}. This is for development only.`,
-        { code: 'SPG_EMBEDDED_DATABASE' },
-      );
-    }
-    this.#gc.onAccess();
+    this.#open();
     if (id === undefined && !required) return undefined;
+    this.#embedded.trafficStarted();
     const key = this.#ids.key(id);
     if (key === undefined && required) {
       throw new SessionPgsqlError(
@@ -237,6 +233,19 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
       );
     }
     return key;
+  }
+
+  /** An operator call: on an embedded database, only one that exists (SPG_EMBEDDED_NOT_FOUND). */
+  #operator(call: string, id?: string): string | undefined {
+    this.#open(call);
+    return id === undefined ? undefined : this.#ids.key(id);
+  }
+
+  #open(operatorCall?: string): void {
+    if (this.#closed) throw new SessionPgsqlError(ErrorCodes.CLOSED, 'the session store is closed');
+    this.#embedded.accessed();
+    if (operatorCall !== undefined) this.#embedded.check(operatorCall);
+    this.#gc.onAccess();
   }
 
   #lifetime(seconds: number | undefined): number {

@@ -88,5 +88,40 @@ for (const hashIds of [true, false]) {
         (await b.read(byId)) === undefined ? true : undefined,
       );
     });
+
+    it("revokeUser: another instance's cache drops the user's sessions, others stay", async () => {
+      const options = {
+        db: db.url,
+        table: uniqueTable(),
+        gcInterval: 0,
+        hashIds,
+        cache: true,
+        cacheHeartbeatMillis: 200,
+      };
+      const a = db.stores.open<Data>(options);
+      const b = db.stores.open<Data>(options);
+      await Promise.all([a.length(), b.length()]);
+      await Promise.all([cacheOn(a), cacheOn(b)]);
+      const [mine, theirs] = [newId(), newId()];
+      for (const [id, user] of [
+        [mine, 'user:1'],
+        [theirs, 'user:2'],
+      ] as const) {
+        const state = a.newState(id);
+        state.setField(user);
+        await a.write(id, { user }, { state });
+        await until('b to serve the session from its cache', async () => {
+          const before = await sqlReads(b);
+          assert.deepEqual((await b.read(id))?.data, { user });
+          return (await sqlReads(b)) === before ? true : undefined;
+        });
+      }
+      assert.equal(await a.revokeUser('user:1'), 1);
+      await until("b to drop user:1's session", async () =>
+        (await b.read(mine)) === undefined ? true : undefined,
+      );
+      assert.deepEqual((await b.read(theirs))?.data, { user: 'user:2' });
+      assert.equal(await a.length(), 1);
+    });
   });
 }
