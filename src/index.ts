@@ -31,6 +31,12 @@ export { PhpEnum, PhpSerializable } from './serializers/php-values.js';
 export type { Serializer } from './serializers/serializer.js';
 export type { ServerStatus } from './server/server.js';
 export type { InspectedMetadata, InspectedSession } from './store/inspection.js';
+export type {
+  CacheLookupEvent,
+  OperationEvent,
+  OperationName,
+  OperationOutcome,
+} from './store/operation-events.js';
 export type { LoadedSession } from './store/session-reader.js';
 export type {
   ErrorCounters,

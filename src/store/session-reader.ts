@@ -6,6 +6,7 @@ import type { SessionRouting } from '../routing/session-routing.js';
 import { endOfTurn } from '../server/batcher.js';
 import type { Server } from '../server/server.js';
 import type { SessionRow } from '../sql/rows.js';
+import type { OperationNote } from './operation-events.js';
 import type { SessionCodec } from './session-codec.js';
 import { SessionState, snapshotOf } from './session-state.js';
 
@@ -43,18 +44,27 @@ export class SessionReader<Data> {
   readonly #codec: SessionCodec<Data>;
   /** Expired rows come back with their metadata (and no data) instead of as absent. */
   readonly #keepExpired: boolean;
+  /** Told, for each read on a server with a cache, whether the cache answered it. */
+  readonly #onCacheLookup: (hit: boolean) => void;
 
   constructor(settings: {
     routing: SessionRouting;
     codec: SessionCodec<Data>;
     keepExpired: boolean;
+    onCacheLookup: (hit: boolean) => void;
   }) {
-    ({ routing: this.#routing, codec: this.#codec, keepExpired: this.#keepExpired } = settings);
+    ({
+      routing: this.#routing,
+      codec: this.#codec,
+      keepExpired: this.#keepExpired,
+      onCacheLookup: this.#onCacheLookup,
+    } = settings);
   }
 
-  read(id: string, key: string): Promise<LoadedSession<Data> | undefined> {
+  read(id: string, key: string, note?: OperationNote): Promise<LoadedSession<Data> | undefined> {
     return this.#routing.run(key, async (route) => {
       const server = route.target;
+      if (note) note.server = server.index;
       if (route.others.length > 0) {
         const row = await this.#routing.failover.reconcile(key, route);
         return this.#loaded(id, server, foundOrUnreachable(row, route));
@@ -67,8 +77,12 @@ export class SessionReader<Data> {
         const { raw, row, ...times } = cached;
         const snapshot = { raw, md5: row.sess_md5, expired: false, ...times };
         const state = new SessionState(id, server, row, snapshot);
-        if ((state.remainingMillis() ?? 0) > 0) return { data: this.#codec.parse(raw), state };
+        if ((state.remainingMillis() ?? 0) > 0) {
+          this.#onCacheLookup(true);
+          return { data: this.#codec.parse(raw), state };
+        }
       }
+      if (cache) this.#onCacheLookup(false);
       const epoch = cache?.epoch ?? 0;
       const sentAt = performance.now();
       const row = foundOrUnreachable(await server.batches.read(key), route);

@@ -4,6 +4,7 @@ import type { SessionRouting } from '../routing/session-routing.js';
 import type { MetadataRow } from '../sql/rows.js';
 import type { WriteParam } from '../sql/statements.js';
 import { mergeSessions } from './merge.js';
+import type { OperationNote } from './operation-events.js';
 import type { SessionCodec } from './session-codec.js';
 import { SessionState, snapshotOf } from './session-state.js';
 
@@ -25,6 +26,8 @@ export interface SessionWrite<Data> {
   readonly lifetimeSeconds: number;
   readonly address: string | undefined;
   readonly state: SessionState | undefined;
+  /** Told which server the write went to (for the store's `'operation'` event). */
+  readonly note?: OperationNote | undefined;
 }
 
 export interface SessionTouch {
@@ -34,6 +37,7 @@ export interface SessionTouch {
   readonly skipSeconds: number;
   readonly address: string | undefined;
   readonly state: SessionState | undefined;
+  readonly note?: OperationNote | undefined;
 }
 
 /**
@@ -57,6 +61,7 @@ export class SessionWriter<Data> {
       if (route.others.length > 0) await failover.reconcile(w.key, route);
       if (route.failedOver) await failover.mark(route);
       const server = route.target;
+      if (w.note) w.note.server = server.index;
       const state = w.state ?? new SessionState(w.id, server);
       // What this request read, if it was read from the server written now.
       const snapshot = state.server.index === server.index ? state.snapshot : undefined;
@@ -125,6 +130,7 @@ export class SessionWriter<Data> {
     return this.#routing.run(t.key, async (route) => {
       if (route.others.length > 0) await this.#routing.failover.reconcile(t.key, route);
       const server = route.target;
+      if (t.note) t.note.server = server.index;
       const snapshot = t.state?.snapshot;
       // Our estimate of the database's clock before the statement runs (within a second).
       const dbNow = snapshot
@@ -145,9 +151,10 @@ export class SessionWriter<Data> {
   }
 
   /** Deletes a session on its target and every server that may hold a copy. */
-  destroy(key: string): Promise<void> {
+  destroy(key: string, note?: OperationNote): Promise<void> {
     return this.#routing.run(key, async (route) => {
       const target = route.target;
+      if (note) note.server = target.index;
       target.cache?.invalidate(key);
       if (route.failedOver) {
         await target.run('tombstone', { key }, 'record a destroyed session');

@@ -1,5 +1,6 @@
 import type { GcResult } from '../gc/garbage-collector.js';
 import type { ServerStatus } from '../server/server.js';
+import type { CacheLookupEvent, OperationEvent } from './operation-events.js';
 import type { SessionState } from './session-state.js';
 
 export interface WriteOptions {
@@ -40,4 +41,8 @@ export interface SessionPgsqlEvents {
   recovery: [HealthEvent];
   /** `close()` was called: background work watching the store stops. */
   close: [];
+  /** A read, write, touch or destroy ended (emitted only while someone listens). */
+  operation: [OperationEvent];
+  /** A read on a server with the cache on: answered from memory or not. */
+  cacheLookup: [CacheLookupEvent];
 }

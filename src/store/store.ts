@@ -11,6 +11,7 @@ import { createServers } from '../server/create-servers.js';
 import { EmbeddedGuard } from './embedded-guard.js';
 import { Fleet } from './fleet.js';
 import type { InspectedSession } from './inspection.js';
+import { type OperationNote, observed } from './operation-events.js';
 import { Operations } from './operations.js';
 import { SessionCodec } from './session-codec.js';
 import { SessionIds } from './session-ids.js';
@@ -22,6 +23,15 @@ import type { SessionPgsqlEvents, StoreStatus, WriteOptions } from './store-type
 
 /** Longest lifetime a write accepts, in seconds (1000 years): a longer cookie is capped. */
 export const MAX_LIFETIME_SECONDS = 1000 * 365 * 86_400;
+
+/** A write or touch the short circuit answered: noted for its event, resolves `false`. */
+function skipped(note: OperationNote | undefined, state: SessionState | undefined): false {
+  if (note) {
+    note.skipped = true;
+    note.server = state?.server.index;
+  }
+  return false;
+}
 
 const warn = (code: string, what: string) => (error: unknown) =>
   process.emitWarning(`${what} failed: ${(error as Error).message}`, { code });
@@ -62,7 +72,13 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
     this.#codec = new SessionCodec(o.serializer, o.maxSessionBytes);
     const [routing, codec] = [this.#routing, this.#codec];
     this.#fleet = new Fleet(servers, codec);
-    this.#reader = new SessionReader({ routing, codec, keepExpired: o.keepExpired });
+    this.#reader = new SessionReader({
+      routing,
+      codec,
+      keepExpired: o.keepExpired,
+      onCacheLookup: (hit) =>
+        this.listenerCount('cacheLookup') > 0 && this.emit('cacheLookup', { hit }),
+    });
     this.#writer = new SessionWriter({ routing, codec, name: o.name });
     this.#ids = new SessionIds(o.idPattern, o.hashIds);
     this.#embedded = new EmbeddedGuard(o.db);
@@ -77,9 +93,11 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   }
 
   /** Reads a session. Resolves `undefined` for a missing, expired or malformed id; rejects on database failure. */
-  async read(id: string): Promise<LoadedSession<Data> | undefined> {
-    const key = this.#access(id);
-    return key === undefined ? undefined : this.#reader.read(id, key);
+  read(id: string): Promise<LoadedSession<Data> | undefined> {
+    return observed(this, 'read', async (note) => {
+      const key = this.#access(id);
+      return key === undefined ? undefined : this.#reader.read(id, key, note);
+    });
   }
 
   /** A state for a session that has not been read (a new one), to hold metadata changes. */
@@ -91,13 +109,23 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
    * Writes a session. Resolves `false` when the short circuit skipped a write that would
    * change nothing. Changes made meanwhile by another request to other top-level keys are kept.
    */
-  async write(id: string, data: Data, options: WriteOptions = {}): Promise<boolean> {
+  write(id: string, data: Data, options: WriteOptions = {}): Promise<boolean> {
+    return observed(this, 'write', (note) => this.#write(id, data, options, note));
+  }
+
+  async #write(
+    id: string,
+    data: Data,
+    options: WriteOptions,
+    note: OperationNote | undefined,
+  ): Promise<boolean> {
     const key = this.#access(id, true);
     const raw = this.#codec.stringify(data);
     const { state, address } = options;
     const lifetimeSeconds = this.#lifetime(options.lifetimeSeconds);
-    if (this.#canSkip(state, lifetimeSeconds) && raw === state?.snapshot?.raw) return false;
-    await this.#writer.write({ id, key, raw, data, lifetimeSeconds, address, state });
+    if (this.#canSkip(state, lifetimeSeconds) && raw === state?.snapshot?.raw)
+      return skipped(note, state);
+    await this.#writer.write({ id, key, raw, data, lifetimeSeconds, address, state, note });
     return true;
   }
 
@@ -105,28 +133,39 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
    * Extends a session's expiry. With the short circuit it costs nothing while the stored
    * expiry is fresh. Pending metadata changes turn it into a full write.
    */
-  async touch(id: string, options: WriteOptions = {}): Promise<boolean> {
+  touch(id: string, options: WriteOptions = {}): Promise<boolean> {
+    return observed(this, 'touch', (note) => this.#touch(id, options, note));
+  }
+
+  async #touch(
+    id: string,
+    options: WriteOptions,
+    note: OperationNote | undefined,
+  ): Promise<boolean> {
     const key = this.#access(id, true);
     const { state, address } = options;
     const lifetimeSeconds = this.#lifetime(options.lifetimeSeconds);
     const raw = state?.snapshot?.raw;
     if (state?.dirty && typeof raw === 'string') {
-      await this.#writer.write({ id, key, raw, data: undefined, lifetimeSeconds, address, state });
+      const data = undefined;
+      await this.#writer.write({ id, key, raw, data, lifetimeSeconds, address, state, note });
       return true;
     }
-    if (this.#canSkip(state, lifetimeSeconds)) return false;
+    if (this.#canSkip(state, lifetimeSeconds)) return skipped(note, state);
     const { shortCircuit, touchAfterFraction } = this.options;
     const skipSeconds = shortCircuit ? Math.floor(lifetimeSeconds * touchAfterFraction) : 0;
-    return this.#writer.touch({ key, lifetimeSeconds, skipSeconds, address, state });
+    return this.#writer.touch({ key, lifetimeSeconds, skipSeconds, address, state, note });
   }
 
   /**
    * Deletes a session, on every server that may hold a copy. While a server before its
    * target is down, a tombstone stays so that server's stale copy can never come back.
    */
-  async destroy(id: string): Promise<void> {
-    const key = this.#access(id);
-    if (key !== undefined) await this.#writer.destroy(key);
+  destroy(id: string): Promise<void> {
+    return observed(this, 'destroy', async (note) => {
+      const key = this.#access(id);
+      if (key !== undefined) await this.#writer.destroy(key, note);
+    });
   }
 
   /**
