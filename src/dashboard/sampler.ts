@@ -1,3 +1,4 @@
+import type { OperationEvent } from '../store/operation-events.js';
 import type { SessionPgsql } from '../store/store.js';
 
 /** One point of the dashboard's charts: the store as it was at `at`. */
@@ -41,12 +42,6 @@ export interface SamplerSettings {
   readonly samples: number;
   /** Collections and health changes kept, each. */
   readonly events: number;
-}
-
-/** The part of an `operation` event the sampler counts. */
-interface OperationLike {
-  readonly operation?: unknown;
-  readonly outcome?: unknown;
 }
 
 /** A fixed-size buffer that drops its oldest entry when full. */
@@ -94,7 +89,7 @@ export class Sampler {
     this.#samples = new Ring(settings.samples);
     this.#collections = new Ring(settings.events);
     this.#health = new Ring(settings.events);
-    const onOperation = (event: OperationLike) => this.#count(event);
+    const onOperation = (event: OperationEvent) => this.#count(event);
     const onGc = (r: { server: number; deleted: number; durationMillis: number }) =>
       this.#collections.push({ at: Date.now(), ...pick(r) });
     const onFailover = (e: { server: number; connection: string; error?: unknown }) =>
@@ -102,14 +97,13 @@ export class Sampler {
     const onRecovery = (e: { server: number; connection: string }) =>
       this.#health.push({ at: Date.now(), kind: 'recovery', ...health(e) });
     const onClose = () => this.stop();
-    const events = store as unknown as NodeJS.EventEmitter;
-    events.on('operation', onOperation);
+    store.on('operation', onOperation);
     store.on('gc', onGc);
     store.on('failover', onFailover);
     store.on('recovery', onRecovery);
     store.on('close', onClose);
     this.#detach = () => {
-      events.off('operation', onOperation);
+      store.off('operation', onOperation);
       store.off('gc', onGc);
       store.off('failover', onFailover);
       store.off('recovery', onRecovery);
@@ -142,7 +136,7 @@ export class Sampler {
     this.#detach();
   }
 
-  #count(event: OperationLike): void {
+  #count(event: OperationEvent): void {
     const c = this.#counts;
     if (event.outcome === 'error') c.errors++;
     else if (event.outcome === 'skipped') c.skipped++;

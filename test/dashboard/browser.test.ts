@@ -123,9 +123,7 @@ describe('the dashboard in a browser, read-only by default', () => {
     }
   });
 
-  it('shows reads, writes and short-circuited writes per second', {
-    todo: 'needs the metrics branch',
-  }, async () => {
+  it('shows reads, writes and short-circuited writes per second', async () => {
     const client = app.client();
     await client.post('/increment');
     const reads = await waitForPositive(page, 'reads-rate', () => client.get('/session'));
@@ -217,9 +215,7 @@ describe('the dashboard with allowRevoke', () => {
     await rowOf(id).waitFor({ state: 'detached' });
   });
 
-  it('shows what a session holds as text, and revokes a user on every session', {
-    todo: 'needs store.inspect from opsapi',
-  }, async () => {
+  it('shows what a session holds as text, and revokes a user on every session', async () => {
     const first = app.client();
     const second = app.client();
     await first.post(`/user?name=${encodeURIComponent(HOSTILE)}`);
