@@ -9,6 +9,7 @@ export default defineConfig({
     'adapters/koa': 'src/adapters/koa.ts',
     'metrics/prometheus': 'src/metrics/prometheus-metrics.ts',
     'cli/main': 'src/cli/main.ts',
+    dashboard: 'src/dashboard/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -39,6 +39,8 @@ export interface SessionPgsqlEvents {
   failover: [HealthEvent];
   /** A server that was down answers again. */
   recovery: [HealthEvent];
+  /** `close()` was called: background work watching the store stops. */
+  close: [];
   /** A read, write, touch or destroy ended (emitted only while someone listens). */
   operation: [OperationEvent];
   /** A read on a server with the cache on: answered from memory or not. */

@@ -273,6 +273,7 @@ export class SessionPgsql<Data = unknown> extends EventEmitter<SessionPgsqlEvent
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.emit('close');
     await this.#routing.stop();
     await this.#gc.stop();
     await this.#fleet.close();

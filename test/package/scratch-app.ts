@@ -75,6 +75,11 @@ async function main() {
   await koaStore.set(id, { views: 3, _expire: Date.now() + 60000, _maxAge: 60000 }, 70000, { ctx, changed: true, rolling: false });
   const koaGot = await koaStore.get(id, 60000, { ctx: {}, rolling: false });
   await koaStore.close();
+  const dashboardStore = new SessionPgsql({ db: url, table: 'tarball_' + format + '_dashboard', gcInterval: 0 });
+  const dashboard = createDashboard(dashboardStore);
+  const page = await dashboard.fetch(new Request('http://app.example/'));
+  const dashboardData = await (await dashboard.fetch(new Request('http://app.example/data.json'))).json();
+  await dashboardStore.close();
 
   const embedded = new SessionPgsql({ gcInterval: 0 });
   const unavailable = await embedded.read(id).then(
@@ -108,6 +113,9 @@ async function main() {
     honoResolved,
     honoViews,
     honoSharesErrors: HonoSessionPgsqlError === SessionPgsqlError,
+    dashboardPage: page.status + ' ' + page.headers.get('content-type'),
+    dashboardServers: dashboardData.servers.length,
+    nodeHandler: typeof nodeHandler(dashboard),
   }));
 }
 main().catch((error) => {
@@ -130,10 +138,11 @@ import { sessionMiddleware, SessionPgsqlError as HonoSessionPgsqlError } from 's
 import { PgsqlStore as KoaStore, SessionPgsqlError as KoaSessionPgsqlError } from 'session-pgsql/koa';
 import { prometheusMetrics } from 'session-pgsql/prometheus';
 import { Registry } from 'prom-client';
+import { createDashboard, nodeHandler } from 'session-pgsql/dashboard';
 
 const honoResolved = fileURLToPath(import.meta.resolve('session-pgsql/hono'));
 const format = 'esm';
-const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/koa', 'session-pgsql/prometheus'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/koa', 'session-pgsql/prometheus', 'session-pgsql/dashboard'].map((name) =>
   fileURLToPath(import.meta.resolve(name)),
 );
 ${checkBody}`;
@@ -151,10 +160,11 @@ const { sessionMiddleware, SessionPgsqlError: HonoSessionPgsqlError } = require(
 const { PgsqlStore: KoaStore, SessionPgsqlError: KoaSessionPgsqlError } = require('session-pgsql/koa');
 const { prometheusMetrics } = require('session-pgsql/prometheus');
 const { Registry } = require('prom-client');
+const { createDashboard, nodeHandler } = require('session-pgsql/dashboard');
 
 const honoResolved = require.resolve('session-pgsql/hono');
 const format = 'cjs';
-const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/koa', 'session-pgsql/prometheus'].map((name) =>
+const resolved = ['session-pgsql', 'session-pgsql/express', 'session-pgsql/fastify', 'session-pgsql/koa', 'session-pgsql/prometheus', 'session-pgsql/dashboard'].map((name) =>
   require.resolve(name),
 );
 ${checkBody}`;
@@ -185,6 +195,7 @@ import {
 } from 'session-pgsql/koa';
 import { Registry } from 'prom-client';
 import { type PrometheusMetrics, prometheusMetrics } from 'session-pgsql/prometheus';
+import { createDashboard, type DashboardOptions, nodeHandler } from 'session-pgsql/dashboard';
 
 declare module 'express-session' {
   interface SessionData {
@@ -237,7 +248,6 @@ const metrics: PrometheusMetrics = prometheusMetrics(s, { registry: new Registry
 // @ts-expect-error the prefix is a string
 prometheusMetrics(s, { prefix: 1 });
 metrics.stop();
-console.log(a, code, store, accesses, shared);
 
 // the hono middleware: typed Variables through the chain, or declared on the app
 import { Hono } from 'hono';
@@ -264,6 +274,12 @@ declared.get('/', (c) => c.text(c.get('session').get('user') ?? 'nobody'));
 // @ts-expect-error an unknown option
 sessionMiddleware({ store: {}, secret: 'a secret of at least 32 characters!!', maxAge: 5 });
 console.log(hono, declared);
+const dashboardOptions: DashboardOptions = { allowRevoke: false, pollIntervalMillis: 5000 };
+// @ts-expect-error an unknown dashboard option
+const wrongDashboard: DashboardOptions = { revoke: true };
+const dashboard = createDashboard(store as PgsqlStore, dashboardOptions);
+const response: Promise<Response> = dashboard.fetch(new Request('http://app.example/data.json'));
+console.log(a, code, store, accesses, shared, nodeHandler(dashboard), response, wrongDashboard);
 `;
 
 /** The same from CommonJS TypeScript (.cts): the require condition's declarations. */
@@ -274,6 +290,7 @@ import fastify = require('session-pgsql/fastify');
 import hono = require('session-pgsql/hono');
 import koa = require('session-pgsql/koa');
 import prometheus = require('session-pgsql/prometheus');
+import dashboards = require('session-pgsql/dashboard');
 
 async function main(): Promise<void> {
   const s: core.SessionPgsql<{ a: number }> = new core.SessionPgsql<{ a: number }>({ gcInterval: 0 });
@@ -294,6 +311,8 @@ async function main(): Promise<void> {
   console.log(koaStore, koaInfo);
   const metrics: prometheus.PrometheusMetrics = prometheus.prometheusMetrics(s);
   metrics.stop();
+  const dashboard: dashboards.Dashboard = dashboards.createDashboard(s);
+  console.log(fastifyStore, counters, dashboard.options.allowRevoke);
   // @ts-expect-error a code that does not exist
   const wrong: core.ErrorCode = 'SPG_NOT_A_CODE';
   console.log(a, error, store, wrong);
@@ -320,4 +339,7 @@ export interface ScriptResult {
   honoResolved: string;
   honoViews: unknown;
   honoSharesErrors: boolean;
+  dashboardPage: string;
+  dashboardServers: number;
+  nodeHandler: string;
 }

@@ -212,6 +212,7 @@ describe('the package as npm packs and installs it', () => {
         'adapters/koa',
         'metrics/prometheus',
         'cli/main',
+        'dashboard',
       ].flatMap((entry) => ['js', 'cjs', 'd.ts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`)),
     ];
     assert.deepEqual(
@@ -287,6 +288,7 @@ describe('the package as npm packs and installs it', () => {
       join(dist, 'adapters', `fastify.${ext}`),
       join(dist, 'adapters', `koa.${ext}`),
       join(dist, 'metrics', `prometheus.${ext}`),
+      join(dist, `dashboard.${ext}`),
     ]);
     assert.equal(result.written, true);
     assert.deepEqual(result.read, { format });
@@ -310,6 +312,9 @@ describe('the package as npm packs and installs it', () => {
       ],
       afterStop: 0,
     });
+    assert.equal(result.dashboardPage, '200 text/html; charset=utf-8');
+    assert.equal(result.dashboardServers, 1);
+    assert.equal(result.nodeHandler, 'function');
     assert.equal(result.code, 'SPG_EMBEDDED_UNAVAILABLE');
     assert.ok(result.unavailable, 'a store without db and without PGlite must reject');
     const { message, ...unavailable } = result.unavailable;
@@ -408,6 +413,8 @@ describe('the package as npm packs and installs it', () => {
         'adapters/koa.d.cts',
         'metrics/prometheus.d.ts',
         'metrics/prometheus.d.cts',
+        'dashboard.d.ts',
+        'dashboard.d.cts',
       ];
       const listed = stdout.split('\n');
       for (const file of declarations) {
