@@ -1,4 +1,5 @@
 import { TOMBSTONE_NAME } from './bookkeeping-statements.js';
+import type { MetadataRow } from './rows.js';
 import { NOW, notify, notifying, rows, type StatementContext, sql } from './statement.js';
 
 /** A row that is a session: not a bookkeeping row ('!gc', markers) nor a tombstone. */
@@ -19,24 +20,13 @@ export interface StatsRow {
   readonly accesses: number;
 }
 
-/** One session's row, as `inspect` returns it. */
-export interface InspectRow {
+/** One session's row, as `inspect` returns it: its metadata, its data and their size. */
+export interface InspectRow extends Omit<MetadataRow, 'sess_md5'> {
   readonly sess_id: string;
   readonly sess_name: string | null;
   readonly sess_data: string;
   readonly bytes: number;
-  readonly sess_created: number | null;
-  readonly sess_modified: number | null;
-  readonly sess_expire: number | null;
   readonly expired: boolean;
-  readonly sess_addr_created: string | null;
-  readonly sess_addr_modified: string | null;
-  readonly sess_counter: number | null;
-  readonly sess_error: number | null;
-  readonly sess_warning: number | null;
-  readonly sess_notice: number | null;
-  readonly sess_err_message: string | null;
-  readonly sess_custom: string | null;
 }
 
 /**
