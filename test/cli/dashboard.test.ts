@@ -48,7 +48,7 @@ const revoke = (address: string) =>
   });
 
 describe('session-pgsql dashboard', () => {
-  it('serves the page and its numbers over HTTP; read only by default (revoke refused)', async () => {
+  it('serves the page and its live numbers over HTTP; read only by default (revoke refused)', async () => {
     await withDashboard([], async (address) => {
       const page = await fetch(address);
       assert.equal(page.status, 200);
@@ -63,6 +63,17 @@ describe('session-pgsql dashboard', () => {
         [[true, 3]],
       );
       assert.equal(data.sessions, null);
+      const store = new SessionPgsql({ db: url, table: TABLE, gcInterval: 0 });
+      try {
+        await store.write('d'.repeat(32), { n: 'd' });
+      } finally {
+        await store.close();
+      }
+      const after = (await (await fetch(new URL('data.json', address))).json()) as Data;
+      assert.deepEqual(
+        after.servers.map((s) => s.sessions),
+        [4],
+      );
       const refused = await revoke(address);
       assert.equal(refused.status, 404);
     });
@@ -72,7 +83,8 @@ describe('session-pgsql dashboard', () => {
     await withDashboard(['--allow-revoke'], async (address) => {
       const data = (await (await fetch(new URL('data.json', address))).json()) as Data;
       assert.equal(data.allowRevoke, true);
-      assert.equal(data.sessions?.length, 3);
+      assert.equal(data.sessions?.length, data.servers[0]?.sessions);
+      assert.ok((data.sessions?.length ?? 0) >= 3);
       const answer = await revoke(address);
       assert.equal(answer.status, 200);
       assert.deepEqual(await answer.json(), { revoked: 0 });
