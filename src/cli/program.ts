@@ -1,4 +1,5 @@
 import type { Command, Context } from './command.js';
+import { dashboard } from './commands/dashboard.js';
 import { demo } from './commands/demo.js';
 import { gc } from './commands/gc.js';
 import { importConnectPgSimpleCommand } from './commands/import-connect-pg-simple.js';
@@ -24,6 +25,7 @@ export const commands: readonly Command[] = [
   stats,
   inspect,
   revoke,
+  dashboard,
 ];
 
 const EXIT_CODES = [

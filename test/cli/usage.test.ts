@@ -13,6 +13,7 @@ const names = [
   'stats',
   'inspect',
   'revoke',
+  'dashboard',
 ];
 
 describe('session-pgsql usage', () => {
@@ -53,7 +54,7 @@ describe('session-pgsql usage', () => {
       assert.match(stdout, /\nOptions:\n/);
       assert.match(stdout, /^ {2}-h, --help +show this help$/m);
       for (const line of stdout.split('\n')) assert.ok(line.length <= 100, `too long: ${line}`);
-      if (name !== 'demo')
+      if (name !== 'demo' && name !== 'dashboard')
         assert.match(stdout, /^ {6}--json +print the result as JSON on stdout$/m);
       if (name !== 'init' && name !== 'upgrade') assert.match(stdout, /--no-hash-ids|--table/);
     });
