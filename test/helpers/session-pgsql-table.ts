@@ -51,6 +51,8 @@ export interface SessionPgsqlWrite {
   readonly data: string;
   /** When the web server wrote it, in seconds before now (its clock). Default 0. */
   readonly secondsAgo?: number;
+  /** When the web server wrote it, in Unix seconds (instead of `secondsAgo`). */
+  readonly writtenAt?: number;
   /** `session.gc_maxlifetime`. Default 1440. */
   readonly lifetime?: number;
   readonly name?: string;
@@ -71,7 +73,7 @@ export async function insertAsSessionPgsql(
   table: string,
   write: SessionPgsqlWrite,
 ): Promise<void> {
-  const at = now() - (write.secondsAgo ?? 0);
+  const at = write.writtenAt ?? now() - (write.secondsAgo ?? 0);
   await db.query(
     `INSERT INTO ${quote(table)} (sess_id, sess_name, sess_created, sess_addr_created, sess_modified,
       sess_expire, sess_data, sess_counter, sess_error, sess_warning, sess_notice, sess_custom)
@@ -97,7 +99,7 @@ export async function updateAsSessionPgsql(
   table: string,
   write: SessionPgsqlWrite & { readonly counter: number },
 ): Promise<void> {
-  const at = now() - (write.secondsAgo ?? 0);
+  const at = write.writtenAt ?? now() - (write.secondsAgo ?? 0);
   await db.query(
     `UPDATE ${quote(table)} SET sess_data = $2, sess_modified = $3, sess_addr_modified = $4,
       sess_expire = $5, sess_counter = $6, sess_error = 0, sess_warning = 0, sess_notice = 0
