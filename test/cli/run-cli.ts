@@ -72,7 +72,12 @@ export function runCliOnTerminal(args: readonly string[]): Promise<CliResult> {
 export async function startCli(
   args: readonly string[],
 ): Promise<{ firstLine: string; stop(): Promise<CliResult> }> {
-  const child = spawn(tsx, [main, ...args], { cwd: root, env: cliEnv({}) });
+  // node itself, not tsx's wrapper: the wrapper relays SIGTERM to its child, and now and
+  // then ended on the signal itself (exit 143) before the command's own clean exit (0)
+  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], {
+    cwd: root,
+    env: cliEnv({}),
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
