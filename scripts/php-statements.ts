@@ -18,8 +18,8 @@ import { NOW } from '../src/sql/statement.js';
 import { buildStatements, type StatementKind } from '../src/sql/statements.js';
 import { tableScript } from '../src/sql/table.js';
 import type { TableName } from '../src/sql/table-name.js';
+import { MAX_LIFETIME_SECONDS } from '../src/store/session-updates.js';
 import { MAX_MERGE_ATTEMPTS } from '../src/store/session-writer.js';
-import { MAX_LIFETIME_SECONDS } from '../src/store/store.js';
 
 /** Where the PHP handler puts the quoted table, the notification channel, the index and the lock key. */
 export const PLACEHOLDERS = {
