@@ -1,38 +1,24 @@
 import type { SessionData } from 'express-session';
 import session from 'express-session';
 import type { SessionPgsqlOptions } from '../options/options.js';
-import type { LoadedSession } from '../store/session-reader.js';
 import type { SessionState } from '../store/session-state.js';
 import { SessionPgsql } from '../store/store.js';
-import { metadataHelpers } from './metadata-helpers.js';
 import {
-  clientAddress,
-  lifetimeSecondsUntil,
-  noSession,
-  type RequestSession,
-  sessionObject,
-} from './request-state.js';
+  defaultCookie,
+  isObject,
+  type RequestLike,
+  type StoredSession,
+  sessionOf,
+  sessions,
+  withoutExpires,
+  writeOptions,
+} from './express-session-data.js';
+import { metadataHelpers } from './metadata-helpers.js';
+import { noSession, readForCallback } from './request-state.js';
 import { committers, type GuardedRequest } from './save-before-response.js';
 
 type Callback<T = void> = (error?: unknown, value?: T) => void;
 
-/** What the adapter reads of a request: Express's `req.ip` honours `trust proxy`. */
-interface RequestLike {
-  ip?: string | undefined;
-  socket?: { remoteAddress?: string | undefined } | undefined;
-  session?: object | undefined;
-  sessionID?: string | undefined;
-  sessionStore?: unknown;
-}
-
-/** A session as stored: express-session's data, the cookie without its expiry (the row has it). */
-type StoredSession = { cookie?: { expires?: unknown; originalMaxAge?: number | null } } & Record<
-  string,
-  unknown
->;
-
-/** What the store knows of each request's session, keyed by the object express-session hands around. */
-const sessions = new WeakMap<object, RequestSession>();
 /** Sessions saveBeforeResponse stored (or failed to store) in this request: express-session's save after it is a no-op. */
 const committed = new WeakSet<object>();
 const failedCommits = new WeakSet<object>();
@@ -55,16 +41,11 @@ export class PgsqlStore extends session.Store {
     sid: string,
     callback: (error: unknown, session?: SessionData | null) => void,
   ): void {
-    this.core.read(sid).then((loaded) => {
-      if (!loaded) return callback(null, null);
-      let data: StoredSession;
-      try {
-        data = sessionOf(loaded);
-      } catch (error) {
-        return callback(error);
-      }
-      callback(null, data as unknown as SessionData);
-    }, callback);
+    readForCallback(
+      this.core.read(sid),
+      (loaded) => sessionOf(loaded) as unknown as SessionData,
+      callback,
+    );
   }
 
   /** express-session turns what `get` returned into a Session: carry the state over. */
@@ -185,93 +166,6 @@ export class PgsqlStore extends session.Store {
       state.snapshot?.raw === this.core.options.serializer.stringify(stored)
     );
   }
-}
-
-/**
- * The session express-session gets for a row: its data with the cookie's expiry taken from
- * the row (only that one is stored, by the database's clock); an expired session kept by
- * keepExpired starts empty, with the cookie settings it had.
- */
-function sessionOf(loaded: LoadedSession<StoredSession>): StoredSession {
-  const data: unknown =
-    loaded.data === undefined
-      ? { cookie: loaded.expiredData?.cookie ?? { originalMaxAge: null } }
-      : loaded.data;
-  const session = sessionObject(data, 'express-session') as StoredSession;
-  const cookie =
-    typeof session.cookie === 'object' && session.cookie !== null ? session.cookie : undefined;
-  const remaining = loaded.state.remainingMillis();
-  if (cookie?.originalMaxAge != null && remaining !== undefined && remaining > 0) {
-    cookie.expires = new Date(Date.now() + remaining).toISOString();
-  }
-  const maxAge = cookie?.originalMaxAge;
-  sessions.set(session, {
-    state: loaded.state,
-    originalMaxAge: typeof maxAge === 'number' ? maxAge : undefined,
-  });
-  return session;
-}
-
-const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
-
-/**
- * Gives a session read without a cookie the one express-session makes for a new session
- * (`store.generate`, installed by the middleware: the app's cookie options), leaving the
- * request's session id as it was; without the middleware, a cookie without expiry.
- */
-function defaultCookie(
-  store: session.Store,
-  req: Parameters<session.Store['createSession']>[0],
-  data: SessionData,
-): void {
-  const generate = (store as { generate?: (req: unknown) => void }).generate;
-  let cookie: object | undefined;
-  if (typeof generate === 'function') {
-    const { sessionID, session: current } = req;
-    generate.call(store, req);
-    const made = req.session?.cookie as { toJSON?: () => object } | undefined;
-    cookie = made?.toJSON?.();
-    Object.assign(req, { sessionID, session: current });
-  }
-  (data as { cookie: unknown }).cookie = cookie ?? { originalMaxAge: null };
-}
-
-/** The cookie as stored: no expiry (the row has it), and the originalMaxAge read if it only drifted. */
-function withoutExpires(cookie: unknown, readMaxAge: number | undefined): Record<string, unknown> {
-  const json = (cookie as { toJSON?: () => Record<string, unknown> } | undefined)?.toJSON?.() ?? {
-    ...(cookie as object),
-  };
-  const { expires: _expires, ...rest } = json;
-  const maxAge = rest.originalMaxAge;
-  if (
-    readMaxAge !== undefined &&
-    typeof maxAge === 'number' &&
-    Math.abs(maxAge - readMaxAge) < 1000
-  )
-    rest.originalMaxAge = readMaxAge;
-  return rest;
-}
-
-function writeOptions(
-  sid: string,
-  data: SessionData,
-): {
-  lifetimeSeconds: number | undefined;
-  address: string | undefined;
-  state: SessionState | undefined;
-} {
-  const expires = (data.cookie as { expires?: Date | string | null } | undefined)?.expires;
-  return {
-    lifetimeSeconds: lifetimeSecondsUntil(expires),
-    address: clientAddress((data as { req?: RequestLike }).req),
-    state: sessionState(sid, data),
-  };
-}
-
-/** The state of this session object, if it is of this id. */
-function sessionState(sid: string, data: object): SessionState | undefined {
-  const state = sessions.get(data)?.state;
-  return state?.id === sid ? state : undefined;
 }
 
 function stateOf(req: RequestLike): SessionState {

@@ -14,6 +14,7 @@ import {
   expiryOf,
   lifetimeSecondsUntil,
   noSession,
+  readForCallback,
   sessionObject,
 } from './request-state.js';
 
@@ -92,16 +93,7 @@ export class PgsqlStore {
     sessionId: string,
     callback: (error: unknown, session?: Session | null) => void,
   ): void {
-    this.core.read(sessionId).then((loaded) => {
-      if (!loaded) return callback(null, null);
-      let data: StoredSession;
-      try {
-        data = sessionOf(loaded);
-      } catch (error) {
-        return callback(error);
-      }
-      callback(null, data as Session);
-    }, callback);
+    readForCallback(this.core.read(sessionId), (loaded) => sessionOf(loaded) as Session, callback);
   }
 
   /**

@@ -4,6 +4,7 @@
  * stored session that is not an object.
  */
 import { ErrorCodes, SessionPgsqlError } from '../errors.js';
+import type { LoadedSession } from '../store/session-reader.js';
 import type { SessionState } from '../store/session-state.js';
 
 /** What the store knows of one request's session, kept beside the framework's session object. */
@@ -62,4 +63,26 @@ export function noSession(setup: string): SessionPgsqlError {
     ErrorCodes.NO_SESSION,
     `this request has no session from a PgsqlStore (${setup})`,
   );
+}
+
+/**
+ * A callback store's `get`: the row read, made into the framework's session by `toSession`;
+ * `null` for no session. A failure (of the database or of `toSession`) reaches the
+ * callback: never an empty session in its place.
+ */
+export function readForCallback<Data, Session>(
+  read: Promise<LoadedSession<Data> | undefined>,
+  toSession: (loaded: LoadedSession<Data>) => Session,
+  callback: (error: unknown, session?: Session | null) => void,
+): void {
+  read.then((loaded) => {
+    if (!loaded) return callback(null, null);
+    let session: Session;
+    try {
+      session = toSession(loaded);
+    } catch (error) {
+      return callback(error);
+    }
+    callback(null, session);
+  }, callback);
 }

@@ -30,6 +30,22 @@ export const jsonFlag = {
   json: { type: 'boolean', description: 'print the result as JSON on stdout' },
 } as const satisfies Flags;
 
+/** `--port` and `--host` of a command that serves HTTP (`0`: any free port). */
+export function listenFlags(defaultPort: number, hostDefault: string) {
+  return {
+    port: {
+      type: 'string',
+      value: 'PORT',
+      description: `the port to listen on (default: ${defaultPort}; 0: any free one)`,
+    },
+    host: {
+      type: 'string',
+      value: 'HOST',
+      description: `the address to listen on (default: ${hostDefault})`,
+    },
+  } as const satisfies Flags;
+}
+
 /** Where the sessions are, and how the application stores them. */
 export const storeFlags = {
   db: {

@@ -34,84 +34,71 @@ export function prometheusMetrics<Data>(
   const registry = options.registry ?? defaultRegistry;
   const prefix = options.prefix ?? 'session_pgsql_';
   const registers = [registry];
-  const operations = new Counter({
-    name: `${prefix}operations_total`,
-    help: 'Store calls by operation and outcome (skipped: answered by the short circuit)',
-    labelNames: ['operation', 'outcome'] as const,
-    registers,
-  });
-  const latency = new Histogram({
-    name: `${prefix}operation_duration_seconds`,
-    help: 'Duration of store calls, in seconds',
-    labelNames: ['operation'] as const,
-    buckets: OPERATION_BUCKETS,
-    registers,
-  });
-  const errors = new Counter({
-    name: `${prefix}errors_total`,
-    help: 'Store calls that failed, by error code',
-    labelNames: ['code'] as const,
-    registers,
-  });
-  const failovers = new Counter({
-    name: `${prefix}failovers_total`,
-    help: 'Times a server was marked down, by its position in db',
-    labelNames: ['server'] as const,
-    registers,
-  });
-  const recoveries = new Counter({
-    name: `${prefix}recoveries_total`,
-    help: 'Times a server that was down answered again, by its position in db',
-    labelNames: ['server'] as const,
-    registers,
-  });
-  const collections = new Counter({
-    name: `${prefix}gc_runs_total`,
-    help: 'Garbage collections, by server',
-    labelNames: ['server'] as const,
-    registers,
-  });
-  const collected = new Counter({
-    name: `${prefix}gc_deleted_rows_total`,
-    help: 'Expired sessions deleted by garbage collection, by server',
-    labelNames: ['server'] as const,
-    registers,
-  });
-  const gcDuration = new Histogram({
-    name: `${prefix}gc_duration_seconds`,
-    help: 'Duration of garbage collections, in seconds',
-    labelNames: ['server'] as const,
-    buckets: GC_BUCKETS,
-    registers,
-  });
-  const cacheLookups = new Counter({
-    name: `${prefix}cache_lookups_total`,
-    help: 'Reads on a cached server, by result (hit: answered from memory)',
-    labelNames: ['result'] as const,
-    registers,
-  });
+  /** Names of the metrics registered, to remove on `stop`. */
+  const names: string[] = [];
+  const named = (name: string) => {
+    const full = `${prefix}${name}`;
+    names.push(full);
+    return full;
+  };
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter({ name: named(name), help, labelNames, registers });
+  const histogram = <L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[],
+    buckets: number[],
+  ) => new Histogram({ name: named(name), help, labelNames, buckets, registers });
+
+  const operations = counter(
+    'operations_total',
+    'Store calls by operation and outcome (skipped: answered by the short circuit)',
+    ['operation', 'outcome'],
+  );
+  const latency = histogram(
+    'operation_duration_seconds',
+    'Duration of store calls, in seconds',
+    ['operation'],
+    OPERATION_BUCKETS,
+  );
+  const errors = counter('errors_total', 'Store calls that failed, by error code', ['code']);
+  const failovers = counter(
+    'failovers_total',
+    'Times a server was marked down, by its position in db',
+    ['server'],
+  );
+  const recoveries = counter(
+    'recoveries_total',
+    'Times a server that was down answered again, by its position in db',
+    ['server'],
+  );
+  const collections = counter('gc_runs_total', 'Garbage collections, by server', ['server']);
+  const collected = counter(
+    'gc_deleted_rows_total',
+    'Expired sessions deleted by garbage collection, by server',
+    ['server'],
+  );
+  const gcDuration = histogram(
+    'gc_duration_seconds',
+    'Duration of garbage collections, in seconds',
+    ['server'],
+    GC_BUCKETS,
+  );
+  const cacheLookups = counter(
+    'cache_lookups_total',
+    'Reads on a cached server, by result (hit: answered from memory)',
+    ['result'],
+  );
   const serverCount = store.options.db.kind === 'servers' ? store.options.db.servers.length : 1;
   const down = new Set<number>();
   new Gauge({
-    name: `${prefix}servers_up`,
+    name: named('servers_up'),
     help: 'Servers not known to be down (a server is down from a failover to its recovery)',
     registers,
     collect() {
       this.set(serverCount - down.size);
     },
   });
-  const names = [
-    'operations_total',
-    'operation_duration_seconds',
-    'errors_total',
-    'failovers_total',
-    'recoveries_total',
-    'gc_runs_total',
-    'gc_deleted_rows_total',
-    'gc_duration_seconds',
-    'cache_lookups_total',
-    'servers_up',
-  ].map((name) => `${prefix}${name}`);
 
   const onOperation = (event: OperationEvent) => {
     operations.inc({ operation: event.operation, outcome: event.outcome });

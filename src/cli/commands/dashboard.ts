@@ -7,7 +7,14 @@ import { ErrorCodes, SessionPgsqlError } from '../../errors.js';
 import { SessionPgsql } from '../../store/store.js';
 import type { Command } from '../command.js';
 import { ExitCodes } from '../exit-codes.js';
-import { helpFlag, integerFlag, storeFlags, storeOptions, stringFlag } from '../flags.js';
+import {
+  helpFlag,
+  integerFlag,
+  listenFlags,
+  storeFlags,
+  storeOptions,
+  stringFlag,
+} from '../flags.js';
 
 /** `http://host:port/`, an IPv6 address in brackets. */
 const urlOf = (host: string, port: number) =>
@@ -23,16 +30,7 @@ export const dashboard: Command = {
   ].join('\n\n'),
   flags: {
     ...storeFlags,
-    port: {
-      type: 'string',
-      value: 'PORT',
-      description: 'the port to listen on (default: 3001; 0: any free one)',
-    },
-    host: {
-      type: 'string',
-      value: 'HOST',
-      description: 'the address to listen on (default: 127.0.0.1, as it has no authentication)',
-    },
+    ...listenFlags(3001, '127.0.0.1, as it has no authentication'),
     'allow-revoke': {
       type: 'boolean',
       description: 'show revoke buttons per session and per user (default: read only)',

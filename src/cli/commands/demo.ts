@@ -2,7 +2,14 @@ import { once } from 'node:events';
 import type { Command } from '../command.js';
 import { startDemo } from '../demo-app.js';
 import { ExitCodes } from '../exit-codes.js';
-import { helpFlag, integerFlag, storeFlags, storeOptions, stringFlag } from '../flags.js';
+import {
+  helpFlag,
+  integerFlag,
+  listenFlags,
+  storeFlags,
+  storeOptions,
+  stringFlag,
+} from '../flags.js';
 
 export const demo: Command = {
   name: 'demo',
@@ -13,16 +20,7 @@ export const demo: Command = {
   ].join('\n\n'),
   flags: {
     ...storeFlags,
-    port: {
-      type: 'string',
-      value: 'PORT',
-      description: 'the port to listen on (default: 3000; 0: any free one)',
-    },
-    host: {
-      type: 'string',
-      value: 'HOST',
-      description: 'the address to listen on (default: 127.0.0.1)',
-    },
+    ...listenFlags(3000, '127.0.0.1'),
     ...helpFlag,
   },
   examples: ['session-pgsql demo --db postgres://localhost/app --port 8080'],
