@@ -1,7 +1,8 @@
 /**
- * One test file of `npm test`, run with node:test in a process of its own. Its report
- * (node's spec reporter) is printed in one piece once it ends, headed by the file's name,
- * counts and time; its closing totals are taken out and returned, to be added up.
+ * Test files of `npm test` run with node:test in a process of their own: one file, or
+ * several one after the other (files-entry.ts). The report (node's spec reporter) is
+ * printed in one piece once the process ends, headed by the files' names, counts and time;
+ * its closing totals are taken out and returned, to be added up.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 
@@ -17,8 +18,9 @@ export const SUMMARY_KEYS = [
 export type Summary = Record<(typeof SUMMARY_KEYS)[number], number>;
 
 export interface FileResult {
-  readonly file: string;
-  readonly ok: boolean;
+  readonly files: readonly string[];
+  /** The files that failed (all of them when the process failed outside their tests). */
+  readonly failed: readonly string[];
   readonly summary: Summary;
 }
 
@@ -34,6 +36,7 @@ export interface RunFileOptions {
   readonly timeoutMillis: number;
 }
 
+const entry = new URL('files-entry.ts', import.meta.url).pathname;
 const summaryLine = new RegExp(`^ℹ (${SUMMARY_KEYS.join('|')}|duration_ms) (\\d+(?:\\.\\d+)?)$`);
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -44,13 +47,14 @@ export function emptySummary(): Summary {
   return { tests: 0, suites: 0, pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 }
 
-/** Runs `file`; resolves once it ended and its report is printed. */
-export function runFile(file: string, options: RunFileOptions): Promise<FileResult> {
+/** Runs `files` in one process; resolves once it ended and its report is printed. */
+export function runFiles(files: readonly string[], options: RunFileOptions): Promise<FileResult> {
   const started = performance.now();
   const reporters = options.ownReporters ? [] : ['--test-reporter=spec'];
+  const grouped = files.length > 1;
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', ...reporters, ...options.nodeFlags, file],
+    ['--import', 'tsx', ...reporters, ...options.nodeFlags, ...(grouped ? [entry] : []), ...files],
     { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);
@@ -70,6 +74,7 @@ export function runFile(file: string, options: RunFileOptions): Promise<FileResu
       clearTimeout(watchdog);
       running.delete(child);
       const { report, summary, reported } = takeSummary(output);
+      if (grouped && reported) summary.suites -= files.length; // files-entry's suites
       // what fails a file outside its tests (exit code 1 after a failed test aside)
       const problems: string[] = [];
       if (timedOut) problems.push(`still running after ${options.timeoutMillis / 1000} s: stopped`);
@@ -84,12 +89,24 @@ export function runFile(file: string, options: RunFileOptions): Promise<FileResu
       const ok = problems.length === 0 && summary.fail === 0 && code === 0;
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       const counts = options.ownReporters ? '' : `${summary.tests} tests, ${summary.fail} failed, `;
-      const lines = [`${ok ? '●' : '✖'} ${file} (${counts}${seconds} s)`, report.trimEnd()];
-      for (const problem of problems) lines.push(`✖ ${file}: ${problem}`);
+      const name = files.join(' + ');
+      const lines = [`${ok ? '●' : '✖'} ${name} (${counts}${seconds} s)`, report.trimEnd()];
+      for (const problem of problems) lines.push(`✖ ${name}: ${problem}`);
       console.log(`\n${lines.filter((line) => line !== '').join('\n')}`);
-      resolve({ file, ok, summary });
+      resolve({ files, failed: ok ? [] : failedFiles(files, report, problems), summary });
     });
   });
+}
+
+/**
+ * The files whose suite failed, by the report (the spec reporter marks a failed suite
+ * `✖ name`); all of them when the process failed outside their tests, or when the report
+ * does not tell (a single file, or other reporters).
+ */
+function failedFiles(files: readonly string[], report: string, problems: string[]): string[] {
+  if (files.length === 1 || problems.length > 0) return [...files];
+  const marked = files.filter((file) => report.includes(`\n✖ ${file} (`));
+  return marked.length > 0 ? marked : [...files];
 }
 
 /** The report without node's closing totals, and those totals. */
