@@ -42,27 +42,33 @@ const alone = [
 ];
 
 /**
- * The slowest files (5 s or more alone on 2 cores), started first in this order, so that
- * the run does not end with one of them still going on its own. The longest chain of
- * work, the package's build and type checks, first; next to it the embedded database's
- * (one process each): the files with three servers under load would take most of the CPU
- * from them.
+ * The slowest files (5 s of CPU or more alone on 2 cores), each in a process of its own,
+ * started first in this order, so that the run does not end with one of them still going
+ * on its own. The longest chain of work, the package's build and type checks, first; next
+ * to it the embedded database's (one process each): the files with three servers under load
+ * would take most of the CPU from them.
  */
 const slowest = [
   'test/package/tarball.test.ts',
   'test/core/batching.test.ts',
   'test/core/embedded.test.ts',
+  'test/operations/embedded-guard.test.ts',
   'test/several-servers/primary-standby.test.ts',
-  'test/several-servers/failover.test.ts',
-  'test/several-servers/placement.test.ts',
-  'test/several-servers/session-pgsql-placement.test.ts',
-  'test/pgbouncer/pgbouncer.test.ts',
   'test/several-servers/failover-mode.test.ts',
-  'test/cache/cache.test.ts',
-  'test/several-servers/gc-several.test.ts',
-  'test/php/handler.test.ts',
+  'test/several-servers/placement.test.ts',
+  'test/pgbouncer/pgbouncer.test.ts',
+  'test/several-servers/failover.test.ts',
   'test/php/several-servers.test.ts',
-  'test/core/gc.test.ts',
+  'test/several-servers/session-pgsql-placement.test.ts',
+  'test/several-servers/gc-several.test.ts',
+  'test/dashboard/browser.test.ts',
+  'test/cache/cache.test.ts',
+  'test/properties/properties.test.ts',
+  'test/cli/operator.test.ts',
+  'test/cli/usage.test.ts',
+  'test/cli/init.test.ts',
+  'test/php/handler.test.ts',
+  'test/cli/status.test.ts',
   'test/helpers/postgres.test.ts',
 ];
 
