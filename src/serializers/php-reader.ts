@@ -7,37 +7,18 @@ import {
   isContinuation,
   OPEN,
   PhpBytes,
-  QUOTE,
   SEMICOLON,
 } from './php-bytes.js';
+import { readClassName, readEnumCase, readSerializable } from './php-class-values.js';
 import { define, type Frame, finish, newFrame } from './php-frame.js';
-import { isPhpClassName, type Place } from './php-metadata.js';
-import { isIntegerKey, phpNumberText } from './php-scalars.js';
-import { PhpEnum, PhpSerializable } from './php-values.js';
+import type { Place } from './php-metadata.js';
+import { floatOf, isFixedFloat, isIntegerKey, phpNumberText } from './php-scalars.js';
+import { type NumberedValue, PhpValueNumbers } from './php-value-numbers.js';
+import type { PhpEnum, PhpSerializable } from './php-values.js';
 
 /** Deepest nesting of arrays and objects read or written. */
 export const MAX_DEPTH = 512;
 
-/** A value numbered by PHP, as `r:` and `R:` find it. */
-type Slot =
-  | {
-      readonly kind: 'scalar';
-      readonly value: unknown;
-      readonly frame: Frame;
-      readonly key: string;
-    }
-  | { readonly kind: 'container'; readonly frame: Frame }
-  | { readonly kind: 'object'; readonly value: PhpEnum | PhpSerializable };
-
-/** What each numbered value is, kept in flat arrays: no object is made per value read. */
-enum Kind {
-  Pending,
-  Scalar,
-  Container,
-  Object,
-}
-
-const CASE_NAME = /^[A-Za-z0-9_\u0080-\u{10FFFF}]+$/u;
 /** The fewest bytes one element of an array takes: `i:0;N;`. */
 const MIN_ELEMENT_BYTES = 6;
 
@@ -49,11 +30,7 @@ const MIN_ELEMENT_BYTES = 6;
  */
 export class PhpReader {
   readonly #in: PhpBytes;
-  /** By value number - 1: its kind, its container (or its own frame) and key, an enum or C: object. */
-  readonly #kinds: Kind[] = [];
-  readonly #frames: (Frame | undefined)[] = [];
-  readonly #keys: string[] = [];
-  readonly #objects = new Map<number, PhpEnum | PhpSerializable>();
+  readonly #numbers = new PhpValueNumbers();
   #depth = 0;
 
   constructor(text: string, format: string) {
@@ -128,10 +105,7 @@ export class PhpReader {
     if (type === undefined) return this.#in.fail('expected a value, found the end of the data');
     if (type === c('R')) return this.#reference(frame, key);
     // PHP numbers every value but R: before reading what it holds.
-    const slot = this.#kinds.length;
-    this.#kinds.push(Kind.Pending);
-    this.#frames.push(frame);
-    this.#keys.push(key);
+    const slot = this.#numbers.next(frame, key);
     this.#in.skip();
     switch (type) {
       case c('N'):
@@ -171,11 +145,11 @@ export class PhpReader {
         this.#in.expect(COLON);
         return this.#container(slot, undefined, asObject);
       case c('O'):
-        return this.#container(slot, this.#className(), false);
+        return this.#container(slot, readClassName(this.#in), false);
       case c('C'):
-        return this.#serializable(slot);
+        return this.#object(slot, readSerializable(this.#in));
       case c('E'):
-        return this.#enum(slot);
+        return this.#object(slot, readEnumCase(this.#in));
       case c('r'):
         return this.#objectReference(slot);
       case c('S'):
@@ -193,11 +167,16 @@ export class PhpReader {
    * (`d:1;`, which Node writes `i:1;`), is where its text starts: that text is kept.
    */
   #scalar(slot: number, frame: Frame | undefined, key: string, value: unknown, from?: number) {
-    this.#kinds[slot] = Kind.Scalar;
+    this.#numbers.scalar(slot);
     if (frame && from !== undefined) {
       frame.meta.texts ??= new Map();
       frame.meta.texts.set(key, { value, text: this.#in.ascii(from, this.#in.pos) });
     }
+    return value;
+  }
+
+  #object<T extends PhpEnum | PhpSerializable>(slot: number, value: T): T {
+    this.#numbers.object(slot, value);
     return value;
   }
 
@@ -215,8 +194,7 @@ export class PhpReader {
       this.#in.fail(`arrays and objects nested deeper than ${MAX_DEPTH} levels`);
     }
     const frame = newFrame(className !== undefined, className === undefined ? {} : { className });
-    this.#kinds[slot] = Kind.Container;
-    this.#frames[slot] = frame;
+    this.#numbers.container(slot, frame);
     const target = frame.holder.target as Record<string, unknown>;
     for (let i = 0; i < count; i++) {
       const key = this.#key(frame);
@@ -291,93 +269,24 @@ export class PhpReader {
     const at = this.#in.pos - 1;
     const target = this.#target(at, 'r');
     if (target.kind === 'object') {
-      this.#kinds[slot] = Kind.Object;
-      this.#objects.set(slot, target.value);
+      this.#numbers.object(slot, target.value);
       return target.value;
     }
     if (target.kind === 'container' && target.frame.meta.className !== undefined) {
-      this.#kinds[slot] = Kind.Container;
-      this.#frames[slot] = target.frame;
+      this.#numbers.container(slot, target.frame);
       return target.frame.holder.target;
     }
     return this.#in.fail('r: refers to a value that is not an object', at);
   }
 
-  #target(at: number, type: string): Slot {
+  /** `:n;` of `r:` or `R:`: the value numbered n (`r:` is numbered itself, before it). */
+  #target(at: number, type: string): NumberedValue {
     this.#in.expect(COLON);
     const n = this.#in.digits('reference number');
     this.#in.expect(SEMICOLON);
-    const before = type === 'r' ? this.#kinds.length - 1 : this.#kinds.length;
-    const i = n - 1;
-    const kind = n >= 1 && n <= before ? this.#kinds[i] : undefined;
-    const frame = this.#frames[i];
-    const key = this.#keys[i] ?? '';
-    const object = this.#objects.get(i);
-    if (kind === Kind.Scalar && frame) {
-      const value = (frame.holder.target as Record<string, unknown>)[key];
-      return { kind: 'scalar', value, frame, key };
-    }
-    if (kind === Kind.Container && frame) return { kind: 'container', frame };
-    if (kind === Kind.Object && object) return { kind: 'object', value: object };
+    const before = type === 'r' ? this.#numbers.count - 1 : this.#numbers.count;
+    const found = this.#numbers.find(n, before);
+    if (found) return found;
     return this.#in.fail(`${type}:${n} refers to value ${n}, but ${before} values came before`, at);
   }
-
-  #serializable(slot: number): PhpSerializable {
-    const className = this.#className();
-    const length = this.#in.lengthThenColon('Serializable data length');
-    this.#in.expect(OPEN);
-    const data = this.#in.bytesUpTo(length, CLOSE, 'the Serializable data');
-    const value = new PhpSerializable(className, data);
-    this.#kinds[slot] = Kind.Object;
-    this.#objects.set(slot, value);
-    return value;
-  }
-
-  #enum(slot: number): PhpEnum {
-    const at = this.#in.pos - 1;
-    this.#in.expect(COLON);
-    const name = this.#in.string();
-    this.#in.expect(SEMICOLON);
-    const colon = name.indexOf(':');
-    const className = name.slice(0, colon);
-    const caseName = name.slice(colon + 1);
-    if (colon < 0 || !isPhpClassName(className) || !CASE_NAME.test(caseName)) {
-      this.#in.fail('expected an enum case "Class:Case" after "E:"', at);
-    }
-    const value = new PhpEnum(className, caseName);
-    this.#kinds[slot] = Kind.Object;
-    this.#objects.set(slot, value);
-    return value;
-  }
-
-  /** `:len:"Name":` of `O:` and `C:`, checked as PHP checks class names. */
-  #className(): string {
-    const at = this.#in.pos;
-    this.#in.expect(COLON);
-    const length = this.#in.lengthThenColon('class name length');
-    this.#in.expect(QUOTE);
-    const name = this.#in.bytesUpTo(length, QUOTE, 'the class name');
-    this.#in.expect(COLON);
-    if (!isPhpClassName(name)) this.#in.fail('not a valid PHP class name', at);
-    return name;
-  }
-}
-
-function floatOf(text: string): number {
-  if (text === 'NAN') return Number.NaN;
-  if (text === 'INF') return Number.POSITIVE_INFINITY;
-  if (text === '-INF') return Number.NEGATIVE_INFINITY;
-  return Number(text);
-}
-
-/**
- * A quick yes for most floats: a fraction from 0.0001 up to 10^17 is written in fixed
- * notation with the shortest digits by PHP and by JavaScript alike, so JavaScript's text
- * of it is PHP's. Any other float is compared with PHP's form in full.
- */
-function isFixedFloat(value: number, text: string): boolean {
-  const magnitude = Math.abs(value);
-  return (
-    magnitude >= 1e-4 && magnitude < 1e17 && !Number.isInteger(value) && text === String(value)
-  );
 }

@@ -56,3 +56,23 @@ export function isIntegerKey(key: string): boolean {
   const n = BigInt(key);
   return n <= PHP_INT_MAX && n >= PHP_INT_MIN;
 }
+
+/** The float of `d:`'s text (PHP writes NAN, INF, -INF as such). */
+export function floatOf(text: string): number {
+  if (text === 'NAN') return Number.NaN;
+  if (text === 'INF') return Number.POSITIVE_INFINITY;
+  if (text === '-INF') return Number.NEGATIVE_INFINITY;
+  return Number(text);
+}
+
+/**
+ * A quick yes for most floats: a fraction from 0.0001 up to 10^17 is written in fixed
+ * notation with the shortest digits by PHP and by JavaScript alike, so JavaScript's text
+ * of it is PHP's. Any other float is compared with PHP's form in full.
+ */
+export function isFixedFloat(value: number, text: string): boolean {
+  const magnitude = Math.abs(value);
+  return (
+    magnitude >= 1e-4 && magnitude < 1e17 && !Number.isInteger(value) && text === String(value)
+  );
+}
