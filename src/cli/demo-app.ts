@@ -34,7 +34,7 @@ type Req = { session: Record<string, unknown> & { destroy(cb: (e?: unknown) => v
  */
 export async function startDemo(
   options: SessionPgsqlOptions,
-  listen: { port: number; host: string | undefined },
+  listen: { port: number; host: string },
 ): Promise<DemoApp> {
   const express = await load<typeof import('express')>('express');
   const session = await load<typeof import('express-session')>('express-session');
@@ -98,12 +98,12 @@ at the start of this request (it is written at the end).</p>
     );
   });
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {
-    const s = app.listen(listen.port, listen.host ?? '127.0.0.1', () => resolve(s));
+    const s = app.listen(listen.port, listen.host, () => resolve(s));
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${listen.host ?? '127.0.0.1'}:${port}/`,
+    url: `http://${listen.host}:${port}/`,
     close: async () => {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -46,6 +46,14 @@ export function listenFlags(defaultPort: number, hostDefault: string) {
   } as const satisfies Flags;
 }
 
+/** `--port` and `--host` as given, else their defaults (the host: 127.0.0.1). */
+export function listenAddress(parsed: Parsed, defaultPort: number): { port: number; host: string } {
+  return {
+    port: integerFlag(parsed, 'port', 0) ?? defaultPort,
+    host: stringFlag(parsed, 'host') ?? '127.0.0.1',
+  };
+}
+
 /** Where the sessions are, and how the application stores them. */
 export const storeFlags = {
   db: {

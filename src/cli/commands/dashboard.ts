@@ -7,14 +7,7 @@ import { ErrorCodes, SessionPgsqlError } from '../../errors.js';
 import { SessionPgsql } from '../../store/store.js';
 import type { Command } from '../command.js';
 import { ExitCodes } from '../exit-codes.js';
-import {
-  helpFlag,
-  integerFlag,
-  listenFlags,
-  storeFlags,
-  storeOptions,
-  stringFlag,
-} from '../flags.js';
+import { helpFlag, listenAddress, listenFlags, storeFlags, storeOptions } from '../flags.js';
 
 /** `http://host:port/`, an IPv6 address in brackets. */
 const urlOf = (host: string, port: number) =>
@@ -43,8 +36,7 @@ export const dashboard: Command = {
   ],
   async run(parsed, { out, env }) {
     const options = storeOptions(parsed, env);
-    const port = integerFlag(parsed, 'port', 0) ?? 3001;
-    const host = stringFlag(parsed, 'host') ?? '127.0.0.1';
+    const { port, host } = listenAddress(parsed, 3001);
     const store = new SessionPgsql({ gcInterval: 0, createTable: false, ...options });
     const board = createDashboard(store, { allowRevoke: parsed.values['allow-revoke'] === true });
     const server = createServer(nodeHandler(board));

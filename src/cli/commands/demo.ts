@@ -2,14 +2,7 @@ import { once } from 'node:events';
 import type { Command } from '../command.js';
 import { startDemo } from '../demo-app.js';
 import { ExitCodes } from '../exit-codes.js';
-import {
-  helpFlag,
-  integerFlag,
-  listenFlags,
-  storeFlags,
-  storeOptions,
-  stringFlag,
-} from '../flags.js';
+import { helpFlag, listenAddress, listenFlags, storeFlags, storeOptions } from '../flags.js';
 
 export const demo: Command = {
   name: 'demo',
@@ -26,8 +19,7 @@ export const demo: Command = {
   examples: ['session-pgsql demo --db postgres://localhost/app --port 8080'],
   async run(parsed, { out, env }) {
     const options = storeOptions(parsed, env);
-    const port = integerFlag(parsed, 'port', 0) ?? 3000;
-    const app = await startDemo(options, { port, host: stringFlag(parsed, 'host') });
+    const app = await startDemo(options, listenAddress(parsed, 3000));
     out.line(`session-pgsql demo on ${app.url} (Ctrl-C stops it)`);
     const signal = await Promise.race([once(process, 'SIGINT'), once(process, 'SIGTERM')]);
     out.note(`${String(signal[0] ?? 'signal')}: closing`);
