@@ -22,11 +22,11 @@ import { type PostgresServer, startPostgres } from './helpers/postgres.js';
 import { prepareClusters } from './helpers/postgres-cluster.js';
 import {
   emptySummary,
-  type FileResult,
-  type RunFileOptions,
+  type RunOptions,
+  type RunResult,
   runFiles,
   SUMMARY_KEYS,
-} from './runner/run-file.js';
+} from './runner/run-files.js';
 
 /**
  * Files whose checks depend on timing that other files' CPU use disturbs: each runs while
@@ -113,8 +113,8 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-/** The files as runs of one process: `alone` and `slowest` each on its own, the others grouped by folder. */
-function processes(list: readonly string[]): string[][] {
+/** Files in runs of one process: up to FILES_PER_PROCESS files of one folder each. */
+function groupByFolder(list: readonly string[]): string[][] {
   const byFolder = new Map<string, string[]>();
   for (const file of list) {
     const folder = file.slice(0, file.lastIndexOf('/'));
@@ -133,14 +133,14 @@ function processes(list: readonly string[]): string[][] {
  * lanes, each starting its next process when one ends: `SLOW_AT_ONCE` lanes take the slow
  * files first, in order; the other lanes join in once every slow file has started.
  */
-async function runAll(options: RunFileOptions): Promise<FileResult[]> {
-  const results: FileResult[] = [];
+async function runAll(options: RunOptions): Promise<RunResult[]> {
+  const results: RunResult[] = [];
   for (const file of files.filter((f) => alone.includes(f))) {
     results.push(await runFiles([file], options));
   }
   const queue = [
     ...slowest.filter((f) => files.includes(f) && !alone.includes(f)).map((f) => [f]),
-    ...processes(files.filter((f) => !alone.includes(f) && !slowest.includes(f))),
+    ...groupByFolder(files.filter((f) => !alone.includes(f) && !slowest.includes(f))),
   ];
   const isSlow = (run: string[]) => run.length === 1 && slowest.includes(run[0] as string);
   let slowStarted = () => {};
@@ -164,7 +164,7 @@ async function runAll(options: RunFileOptions): Promise<FileResult[]> {
 
 const started = performance.now();
 const env: NodeJS.ProcessEnv = { ...process.env, ...(await prepareClusters()) };
-const options: RunFileOptions = {
+const options: RunOptions = {
   cwd: root,
   env,
   nodeFlags,
@@ -172,7 +172,7 @@ const options: RunFileOptions = {
   timeoutMillis: FILE_TIMEOUT_MILLIS,
 };
 let server: PostgresServer | undefined;
-let results: FileResult[];
+let results: RunResult[];
 try {
   if (!env.SESSION_PGSQL_TEST_URL) {
     server = await startPostgres({ name: 'shared' });

@@ -17,14 +17,14 @@ export const SUMMARY_KEYS = [
 ] as const;
 export type Summary = Record<(typeof SUMMARY_KEYS)[number], number>;
 
-export interface FileResult {
+export interface RunResult {
   readonly files: readonly string[];
   /** The files that failed (all of them when the process failed outside their tests). */
   readonly failed: readonly string[];
   readonly summary: Summary;
 }
 
-export interface RunFileOptions {
+export interface RunOptions {
   /** The repository, where `file` is relative to. */
   readonly cwd: string;
   readonly env: NodeJS.ProcessEnv;
@@ -48,7 +48,7 @@ export function emptySummary(): Summary {
 }
 
 /** Runs `files` in one process; resolves once it ended and its report is printed. */
-export function runFiles(files: readonly string[], options: RunFileOptions): Promise<FileResult> {
+export function runFiles(files: readonly string[], options: RunOptions): Promise<RunResult> {
   const started = performance.now();
   const reporters = options.ownReporters ? [] : ['--test-reporter=spec'];
   const grouped = files.length > 1;
