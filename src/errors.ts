@@ -36,8 +36,9 @@ export const ErrorCodes = {
    */
   EMBEDDED_UNAVAILABLE: 'SPG_EMBEDDED_UNAVAILABLE',
   /**
-   * A stored session is not what the framework needs (express-session: a JSON object, not a
-   * number, string, boolean, null or array); the row is left untouched.
+   * A stored session is not what the framework needs (express-session, @fastify/session,
+   * koa-session and the Hono middleware: an object, not a number, string, boolean, null or
+   * array); the row is left untouched.
    */
   INVALID_SESSION_DATA: 'SPG_INVALID_SESSION_DATA',
   /**
