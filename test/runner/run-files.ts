@@ -88,9 +88,10 @@ export function runFiles(files: readonly string[], options: RunOptions): Promise
       }
       const ok = problems.length === 0 && summary.fail === 0 && code === 0;
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      const from = (started / 1000).toFixed(0); // seconds since the runner started
       const counts = options.ownReporters ? '' : `${summary.tests} tests, ${summary.fail} failed, `;
       const name = files.join(' + ');
-      const lines = [`${ok ? '●' : '✖'} ${name} (${counts}${seconds} s)`, report.trimEnd()];
+      const lines = [`${ok ? '●' : '✖'} ${name} (${counts}${seconds} s from ${from} s)`, report.trimEnd()];
       for (const problem of problems) lines.push(`✖ ${name}: ${problem}`);
       console.log(`\n${lines.filter((line) => line !== '').join('\n')}`);
       resolve({ files, failed: ok ? [] : failedFiles(files, report, problems), summary });
