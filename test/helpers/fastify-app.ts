@@ -72,6 +72,7 @@ type Query = Record<string, string | undefined>;
  * - `GET /cookie`: the session's cookie (expires, originalMaxAge).
  * - `GET /info`, `GET /field`, `POST /field?value=`, `POST /error?level=&message=`,
  *   `GET /error?withMessage=1`: the metadata helpers.
+ * - `POST /redirect`: counter + 1, then a redirect (302) to `/session`.
  * - `POST /logout`: destroys the session. `POST /regenerate`: a new id, keeping the counter.
  * Errors answer 500 with `{ code, message }` (and are kept in `errors`).
  */
@@ -126,6 +127,11 @@ export async function startFastifyApp(options: FastifyAppOptions): Promise<Fasti
   app.get('/error', async (request) =>
     getError(request, (request.query as Query).withMessage === '1'),
   );
+  app.post('/redirect', async (request, response) => {
+    const counter = fields(request).counter;
+    fields(request).counter = (typeof counter === 'number' ? counter : 0) + 1;
+    return response.redirect('/session');
+  });
   app.post('/logout', async (request) => {
     await request.session.destroy();
     return { ok: true };

@@ -1,0 +1,22 @@
+/** The shared suites' driver for Express: the app of test/helpers/express-app.ts. */
+import { startApp } from '../../helpers/express-app.js';
+import { appAnswers } from './app-answers.js';
+import type { FrameworkDriver } from './framework-driver.js';
+
+export const expressDriver: FrameworkDriver = {
+  name: 'express',
+  errorHandlings: ['app'],
+  savesBeforeResponse: false,
+  errorDropsHeaders: false,
+  async start(store, session = {}) {
+    const { lifetime, saveUninitialized } = session;
+    const app = await startApp({
+      store,
+      session: {
+        ...(saveUninitialized === undefined ? {} : { saveUninitialized }),
+        ...(lifetime === undefined ? {} : { cookie: { maxAge: lifetime * 1000 } }),
+      },
+    });
+    return appAnswers(app);
+  },
+};
