@@ -62,6 +62,7 @@ const slowest = [
   'test/several-servers/session-pgsql-placement.test.ts',
   'test/several-servers/gc-several.test.ts',
   'test/dashboard/browser.test.ts',
+  'test/frameworks/database-failure.test.ts',
   'test/cache/cache.test.ts',
   'test/properties/properties.test.ts',
   'test/cli/operator.test.ts',
