@@ -91,7 +91,10 @@ export function runFiles(files: readonly string[], options: RunOptions): Promise
       const from = (started / 1000).toFixed(0); // seconds since the runner started
       const counts = options.ownReporters ? '' : `${summary.tests} tests, ${summary.fail} failed, `;
       const name = files.join(' + ');
-      const lines = [`${ok ? '●' : '✖'} ${name} (${counts}${seconds} s from ${from} s)`, report.trimEnd()];
+      const lines = [
+        `${ok ? '●' : '✖'} ${name} (${counts}${seconds} s from ${from} s)`,
+        report.trimEnd(),
+      ];
       for (const problem of problems) lines.push(`✖ ${name}: ${problem}`);
       console.log(`\n${lines.filter((line) => line !== '').join('\n')}`);
       resolve({ files, failed: ok ? [] : failedFiles(files, report, problems), summary });
