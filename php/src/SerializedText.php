@@ -17,7 +17,10 @@ final class SerializedText
 {
     /** PHP's unserialize_max_depth default. */
     private const MAX_DEPTH = 4096;
-    /** A php_binary name length with this bit set is a variable without a value. */
+    /**
+     * The high bit of a php_binary name length: PHP 5 read it as a variable without a value;
+     * PHP 7 and 8 mask it off and read a value after the name all the same.
+     */
     private const BINARY_UNDEFINED = 128;
 
     /**
@@ -68,9 +71,6 @@ final class SerializedText
                 return false; // as PHP: a name must be followed by something
             }
             $at += $nameLength + 1;
-            if ($byte & self::BINARY_UNDEFINED) {
-                continue;
-            }
             $end = self::end($text, $at, 0);
             if ($end === null) {
                 return false;
