@@ -2,12 +2,14 @@
 import { startFastifyApp } from '../../helpers/fastify-app.js';
 import { appAnswers } from './app-answers.js';
 import type { FrameworkDriver } from './framework-driver.js';
+import { fieldsBesideCookie } from './stored-cookie.js';
 
 export const fastifyDriver: FrameworkDriver = {
   name: 'fastify',
   errorHandlings: ['app'],
   savesBeforeResponse: true,
   errorDropsHeaders: false,
+  storedFields: fieldsBesideCookie,
   async start(store, session = {}) {
     const { lifetime, saveUninitialized } = session;
     const app = await startFastifyApp({

@@ -57,5 +57,12 @@ export interface FrameworkDriver {
    * (a redirect's Location). Not Fastify's: the headers set before onSend stay.
    */
   readonly errorDropsHeaders: boolean;
+  /** The Set-Cookie of a destroyed session (a cleared cookie), where the library sends one. */
+  readonly clearedCookie?: RegExp;
+  /**
+   * The app's own fields of a session as stored, after checking what the session library
+   * keeps beside them for a session of `lifetime` seconds (and that it stores no expiry).
+   */
+  storedFields(stored: Record<string, unknown>, lifetime: number): Record<string, unknown>;
   start(store: StoreOptions, session?: SessionSettings): Promise<FrameworkApp>;
 }

@@ -8,6 +8,8 @@ export const honoDriver: FrameworkDriver = {
   errorHandlings: ['app'],
   savesBeforeResponse: true,
   errorDropsHeaders: true,
+  clearedCookie: /^sid=;.*Max-Age=0/,
+  storedFields: (stored) => stored, // the app's fields and nothing else
   async start(store, session = {}) {
     const { lifetime, saveUninitialized } = session;
     const app = await startHonoApp({

@@ -14,6 +14,13 @@ export const koaDriver: FrameworkDriver = {
   errorHandlings: ['app', 'framework'],
   savesBeforeResponse: true,
   errorDropsHeaders: true,
+  clearedCookie: /^koa\.sess=;/,
+  storedFields(stored, lifetime) {
+    const { _maxAge, ...fields } = stored;
+    assert.equal(_maxAge, lifetime * 1000, "koa-session's _maxAge is stored");
+    assert.equal(fields._expire, undefined, 'the row holds the expiry');
+    return fields;
+  },
   async start(store, session = {}) {
     const { lifetime, saveUninitialized, errorHandling = 'app' } = session;
     // koa-session never stores a new session that stays empty
