@@ -21,11 +21,14 @@ const url = await sharedDatabaseUrl();
 const sql = new Sql(url);
 after(() => sql.close());
 
+/** The app's fields of the session as stored, after the framework's checks of the rest. */
+const storedFields = async (framework: FrameworkDriver, table: string, id: string) =>
+  framework.storedFields(await sql.data(table, id), LIFETIME);
+
 function sessions(framework: FrameworkDriver): void {
   const table = `${framework.name}_sessions`;
   let app: FrameworkApp;
-  /** The app's fields of the session as stored. */
-  const stored = async (id: string) => framework.storedFields(await sql.data(table, id), LIFETIME);
+  const stored = (id: string) => storedFields(framework, table, id);
 
   before(async () => {
     app = await framework.start(
@@ -187,9 +190,7 @@ function keepExpired(framework: FrameworkDriver): void {
     assert.equal(row.sess_custom, 'plan=pro', 'custom field kept');
     assert.equal(row.sess_counter, before.sess_counter + 1, 'the counter carries on');
     assert.ok(row.sess_expire > (await sql.now()), 'alive again');
-    assert.deepEqual(await sql.data(table, id).then((d) => framework.storedFields(d, LIFETIME)), {
-      fresh: 'yes',
-    });
+    assert.deepEqual(await storedFields(framework, table, id), { fresh: 'yes' });
   });
 }
 

@@ -8,10 +8,8 @@ export function fieldsBesideCookie(
   stored: Record<string, unknown>,
   lifetime: number,
 ): Record<string, unknown> {
-  const { cookie, ...fields } = stored as { cookie: Record<string, unknown> } & Record<
-    string,
-    unknown
-  >;
+  const { cookie: storedCookie, ...fields } = stored;
+  const cookie = storedCookie as Record<string, unknown>;
   assert.equal(cookie.originalMaxAge, lifetime * 1000);
   assert.equal(cookie.expires, undefined, 'the row holds the expiry');
   assert.equal(cookie.originalExpires, undefined);
